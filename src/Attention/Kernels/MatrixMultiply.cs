@@ -1,0 +1,92 @@
+// Matrix products on MathNet's column-major storage: element (i, j) of an [r × c] matrix sits at i + j·r.
+// Column-major makes C = A·B a sum of scaled columns,  C[:, j] = Σ_p B[p, j] · A[:, p],
+// so the inner loop runs down contiguous columns and vectorizes with no transposing copy.
+// This is the first, plain SIMD version: correct on every shape, not yet tiled or blocked.
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Kernels;
+
+/// <summary>C = A·B, C = A·Bᵀ and C = Aᵀ·B on column-major data, vectorized at <see cref="SimdDispatch.Current"/>.</summary>
+/// <remarks><see cref="MatrixMultiplyReference"/> is the scalar specification; tests hold the two together.</remarks>
+internal static class MatrixMultiply
+{
+    /// <summary>C[m × n] = A[m × k] · B[k × n]; all column-major; <paramref name="c"/> is overwritten.</summary>
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
+    {
+        var width = SimdDispatch.Current;
+        for (var j = 0; j < n; j++)
+        {
+            var column = c.Slice(j * m, m);
+            column.Clear();
+            for (var p = 0; p < k; p++)
+            {
+                VectorOps.MultiplyAdd(b[p + j * k], a.Slice(p * m, m), column, width);
+            }
+        }
+    }
+
+    /// <summary>C[m × n] = A[m × k] · Bᵀ where B is [n × k]; all column-major; <paramref name="c"/> is overwritten.</summary>
+    public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
+    {
+        var width = SimdDispatch.Current;
+        for (var j = 0; j < n; j++)
+        {
+            var column = c.Slice(j * m, m);
+            column.Clear();
+            for (var p = 0; p < k; p++)
+            {
+                VectorOps.MultiplyAdd(b[j + p * n], a.Slice(p * m, m), column, width);
+            }
+        }
+    }
+
+    /// <summary>C[m × n] = Aᵀ · B where A is [k × m] and B is [k × n]; all column-major; <paramref name="c"/> is overwritten.</summary>
+    public static void TransposeMultiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
+    {
+        var width = SimdDispatch.Current;
+        for (var j = 0; j < n; j++)
+        {
+            var bColumn = b.Slice(j * k, k);
+            for (var i = 0; i < m; i++)
+            {
+                c[i + j * m] = VectorOps.Dot(a.Slice(i * k, k), bColumn, width);
+            }
+        }
+    }
+
+    /// <summary>A·B as a new matrix.</summary>
+    /// <param name="a">[m × k].</param>
+    /// <param name="b">[k × n].</param>
+    /// <returns>[m × n].</returns>
+    public static Matrix<float> Multiply(Matrix<float> a, Matrix<float> b)
+    {
+        Shapes.RequireInner(a, nameof(a), b, nameof(b), a.ColumnCount, b.RowCount, "A·B needs a.Columns == b.Rows");
+        var c = new float[a.RowCount * b.ColumnCount];
+        Multiply(Storage.ColumnMajor(a), Storage.ColumnMajor(b), c, a.RowCount, a.ColumnCount, b.ColumnCount);
+        return Matrix<float>.Build.Dense(a.RowCount, b.ColumnCount, c);
+    }
+
+    /// <summary>A·Bᵀ as a new matrix.</summary>
+    /// <param name="a">[m × k].</param>
+    /// <param name="b">[n × k].</param>
+    /// <returns>[m × n].</returns>
+    public static Matrix<float> MultiplyTransposed(Matrix<float> a, Matrix<float> b)
+    {
+        Shapes.RequireInner(a, nameof(a), b, nameof(b), a.ColumnCount, b.ColumnCount, "A·Bᵀ needs a.Columns == b.Columns");
+        var c = new float[a.RowCount * b.RowCount];
+        MultiplyTransposed(Storage.ColumnMajor(a), Storage.ColumnMajor(b), c, a.RowCount, a.ColumnCount, b.RowCount);
+        return Matrix<float>.Build.Dense(a.RowCount, b.RowCount, c);
+    }
+
+    /// <summary>Aᵀ·B as a new matrix.</summary>
+    /// <param name="a">[k × m].</param>
+    /// <param name="b">[k × n].</param>
+    /// <returns>[m × n].</returns>
+    public static Matrix<float> TransposeMultiply(Matrix<float> a, Matrix<float> b)
+    {
+        Shapes.RequireInner(a, nameof(a), b, nameof(b), a.RowCount, b.RowCount, "Aᵀ·B needs a.Rows == b.Rows");
+        var c = new float[a.ColumnCount * b.ColumnCount];
+        TransposeMultiply(Storage.ColumnMajor(a), Storage.ColumnMajor(b), c, a.ColumnCount, a.RowCount, b.ColumnCount);
+        return Matrix<float>.Build.Dense(a.ColumnCount, b.ColumnCount, c);
+    }
+}

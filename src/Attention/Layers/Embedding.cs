@@ -1,0 +1,74 @@
+// "Attention Is All You Need", §3.4: "we use learned embeddings to convert the input tokens … to vectors of dimension d_model."
+// An embedding is a lookup table: row i of the weight matrix is the vector of token i.
+using Attention.Randomness;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Layers;
+
+/// <summary>
+/// A learned lookup table from token id to vector, PyTorch's <c>nn.Embedding</c>: <see cref="Weight"/> is
+/// <c>[vocab × d]</c>, and <see cref="Forward"/> picks one row per id.
+/// </summary>
+public sealed class Embedding
+{
+    /// <summary>Creates a table drawn from N(0, 1) exactly as <c>torch.nn.Embedding(vocabularySize, dimension)</c> after the same seed.</summary>
+    /// <param name="vocabularySize">Number of rows (tokens), at least 1.</param>
+    /// <param name="dimension">Length d of each vector, at least 1.</param>
+    /// <param name="generator">The random source; advanced by vocab·d values (plus 16 if that is not a multiple of 16), as in PyTorch.</param>
+    public Embedding(int vocabularySize, int dimension, TorchGenerator generator)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        Weight = generator.Randn(vocabularySize, dimension);
+    }
+
+    /// <summary>Creates a table drawn from N(0, 1) as <c>torch.manual_seed(seed); torch.nn.Embedding(vocabularySize, dimension)</c>.</summary>
+    /// <param name="vocabularySize">Number of rows (tokens), at least 1.</param>
+    /// <param name="dimension">Length d of each vector, at least 1.</param>
+    /// <param name="seed">The seed given to a fresh <see cref="TorchGenerator"/>.</param>
+    public Embedding(int vocabularySize, int dimension, long seed)
+        : this(vocabularySize, dimension, new TorchGenerator(seed))
+    {
+    }
+
+    /// <summary>Creates a table holding a copy of <paramref name="weight"/>.</summary>
+    /// <param name="weight">[vocab × d], row i being the vector of token i.</param>
+    public Embedding(Matrix<float> weight)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        Weight = weight.Clone();
+    }
+
+    /// <summary>The table, [vocab × d]; PyTorch's <c>weight</c>. Mutable, as a trainable parameter is.</summary>
+    public Matrix<float> Weight { get; }
+
+    /// <summary>Number of tokens the table covers (its rows).</summary>
+    public int VocabularySize => Weight.RowCount;
+
+    /// <summary>Length d of each vector (its columns).</summary>
+    public int Dimension => Weight.ColumnCount;
+
+    /// <summary>The vectors of <paramref name="ids"/>, one row per token.</summary>
+    /// <param name="ids">n token ids, each in [0, vocab).</param>
+    /// <returns>[n × d]. Must have n ≥ 1: MathNet matrices cannot be empty.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An id is outside the table; the message gives the id and the vocabulary size.</exception>
+    /// <exception cref="ArgumentException"><paramref name="ids"/> is empty.</exception>
+    public Matrix<float> Forward(IReadOnlyList<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            throw new ArgumentException("Cannot embed an empty sequence: a [0 × d] matrix does not exist in MathNet. Pass at least one token id.", nameof(ids));
+        }
+        var result = Matrix<float>.Build.Dense(ids.Count, Dimension);
+        for (var row = 0; row < ids.Count; row++)
+        {
+            var id = ids[row];
+            if ((uint)id >= (uint)VocabularySize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} (position {row}) is outside the embedding table of {VocabularySize} tokens (valid ids: 0 to {VocabularySize - 1}).");
+            }
+            result.SetRow(row, Weight.Row(id));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,86 @@
+// A fully connected layer in PyTorch's layout: y = x·Wᵀ + b, with W stored [out × in].
+using Attention.Kernels;
+using Attention.Randomness;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Layers;
+
+/// <summary>
+/// PyTorch's <c>nn.Linear</c>: y = x·Wᵀ + b, with <see cref="Weight"/> stored <c>[out × in]</c> so that weights
+/// move between PyTorch and this library unchanged.
+/// </summary>
+public sealed class Linear
+{
+    /// <summary>Creates a layer initialised exactly as <c>torch.nn.Linear(inFeatures, outFeatures, bias)</c> after the same seed.</summary>
+    /// <param name="inFeatures">Input size, at least 1.</param>
+    /// <param name="outFeatures">Output size, at least 1.</param>
+    /// <param name="generator">The random source: W ~ U(−k, k) with k = √3·gain/√in (Kaiming uniform, a = √5), then b ~ U(−1/√in, 1/√in).</param>
+    /// <param name="bias">Whether the layer adds a bias.</param>
+    public Linear(int inFeatures, int outFeatures, TorchGenerator generator, bool bias = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inFeatures);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
+        ArgumentNullException.ThrowIfNull(generator);
+        // torch.nn.init.kaiming_uniform_(weight, a=math.sqrt(5)), computed in double as PyTorch does.
+        var a = Math.Sqrt(5.0);
+        var gain = Math.Sqrt(2.0 / (1 + a * a));
+        var bound = Math.Sqrt(3.0) * (gain / Math.Sqrt(inFeatures));
+        var weight = new float[outFeatures * inFeatures];
+        generator.Uniform(weight, -bound, bound);
+        Weight = Matrix<float>.Build.DenseOfRowMajor(outFeatures, inFeatures, weight);
+        if (bias)
+        {
+            var biasBound = 1.0 / Math.Sqrt(inFeatures);
+            var b = new float[outFeatures];
+            generator.Uniform(b, -biasBound, biasBound);
+            Bias = Vector<float>.Build.Dense(b);
+        }
+    }
+
+    /// <summary>Creates a layer holding copies of the given parameters.</summary>
+    /// <param name="weight">[out × in].</param>
+    /// <param name="bias">[out], or null for no bias.</param>
+    public Linear(Matrix<float> weight, Vector<float>? bias = null)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (bias is not null && bias.Count != weight.RowCount)
+        {
+            throw new ArgumentException($"bias must have {weight.RowCount} entries (one per output, weight is {Shapes.Of(weight)}), but it has {bias.Count}.", nameof(bias));
+        }
+        Weight = weight.Clone();
+        Bias = bias?.Clone();
+    }
+
+    /// <summary>W, [out × in]; PyTorch's <c>weight</c>.</summary>
+    public Matrix<float> Weight { get; }
+
+    /// <summary>b, [out], or null; PyTorch's <c>bias</c>.</summary>
+    public Vector<float>? Bias { get; }
+
+    /// <summary>Input size (columns of <see cref="Weight"/>).</summary>
+    public int InFeatures => Weight.ColumnCount;
+
+    /// <summary>Output size (rows of <see cref="Weight"/>).</summary>
+    public int OutFeatures => Weight.RowCount;
+
+    /// <summary>y = x·Wᵀ + b.</summary>
+    /// <param name="x">[n × in], one row per token.</param>
+    /// <returns>[n × out].</returns>
+    public Matrix<float> Forward(Matrix<float> x)
+    {
+        Shapes.RequireColumns(x, nameof(x), InFeatures, $"in_features of a Linear whose weight is {Shapes.Of(Weight)}");
+        var y = MatrixMultiply.MultiplyTransposed(x, Weight);
+        if (Bias is not null)
+        {
+            for (var j = 0; j < y.ColumnCount; j++)
+            {
+                var b = Bias[j];
+                for (var i = 0; i < y.RowCount; i++)
+                {
+                    y[i, j] += b;
+                }
+            }
+        }
+        return y;
+    }
+}

@@ -1,0 +1,155 @@
+// "Attention Is All You Need", §3.2.3: "We implement this inside of scaled dot-product attention by masking out
+// (setting to −∞) all values in the input of the softmax which correspond to illegal connections."
+// A mask is therefore an additive bias on the scaled scores: 0 keeps a key, −∞ hides it, anything else shifts it.
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Mechanisms;
+
+/// <summary>
+/// Which keys each query may attend to, as an additive bias on the scaled scores: 0 keeps a key, −∞ hides it,
+/// any other value shifts its score. Built as causal, boolean, additive, or a combination of these.
+/// </summary>
+/// <remarks>
+/// Shapes are [n × m]: n queries (rows) by m keys (columns). <see cref="Causal"/> fits any shape; the others
+/// have the shape they were built with and throw when used with another.
+/// A query whose every key is hidden gets all-zero weights and a zero output row (see <see cref="ScaledDotProductAttention"/>).
+/// </remarks>
+public sealed class AttentionMask
+{
+    private readonly Func<int, int, float> _bias;
+
+    private AttentionMask(string description, int? queryCount, int? keyCount, Func<int, int, float> bias)
+    {
+        Description = description;
+        QueryCount = queryCount;
+        KeyCount = keyCount;
+        _bias = bias;
+    }
+
+    /// <summary>
+    /// The causal (look-ahead) mask: query i sees keys 0..i and nothing after, as <c>torch.ones(n, m).tril()</c>.
+    /// When n ≠ m the diagonal starts at the top-left corner, as PyTorch's <c>is_causal</c> does.
+    /// </summary>
+    public static AttentionMask Causal { get; } = new("causal", null, null, (i, j) => j > i ? float.NegativeInfinity : 0.0f);
+
+    /// <summary>A short description of the mask, for messages and printing.</summary>
+    public string Description { get; }
+
+    /// <summary>Number of queries (rows) the mask is built for, or null when it fits any shape.</summary>
+    public int? QueryCount { get; }
+
+    /// <summary>Number of keys (columns) the mask is built for, or null when it fits any shape.</summary>
+    public int? KeyCount { get; }
+
+    /// <summary>A boolean mask in PyTorch's convention: <c>true</c> hides the key (bias −∞), <c>false</c> keeps it.</summary>
+    /// <param name="masked">[n × m]; copied, so later changes to the array do not change the mask.</param>
+    /// <returns>The mask.</returns>
+    public static AttentionMask FromBoolean(bool[,] masked)
+    {
+        ArgumentNullException.ThrowIfNull(masked);
+        var copy = (bool[,])masked.Clone();
+        return new AttentionMask("boolean", copy.GetLength(0), copy.GetLength(1), (i, j) => copy[i, j] ? float.NegativeInfinity : 0.0f);
+    }
+
+    /// <summary>An additive float mask: <paramref name="bias"/>[i, j] is added to the scaled score of query i and key j.</summary>
+    /// <param name="bias">[n × m]; copied. Use −∞ to hide a key.</param>
+    /// <returns>The mask.</returns>
+    public static AttentionMask Additive(Matrix<float> bias)
+    {
+        ArgumentNullException.ThrowIfNull(bias);
+        var copy = bias.Clone();
+        return new AttentionMask("additive", copy.RowCount, copy.ColumnCount, (i, j) => copy[i, j]);
+    }
+
+    /// <summary>The sum of several masks: a key hidden by any of them stays hidden (−∞ plus anything is −∞).</summary>
+    /// <param name="masks">Masks of compatible shapes (shape-free ones such as <see cref="Causal"/> fit any).</param>
+    /// <returns>The combined mask.</returns>
+    public static AttentionMask Combine(params AttentionMask[] masks)
+    {
+        ArgumentNullException.ThrowIfNull(masks);
+        if (masks.Length == 0)
+        {
+            throw new ArgumentException("Combine needs at least one mask.", nameof(masks));
+        }
+        int? rows = null, columns = null;
+        foreach (var mask in masks)
+        {
+            ArgumentNullException.ThrowIfNull(mask, nameof(masks));
+            if (mask.QueryCount is { } r && mask.KeyCount is { } c)
+            {
+                if (rows is not null && (rows != r || columns != c))
+                {
+                    throw new ArgumentException($"Cannot combine masks of shapes [{rows} × {columns}] and [{r} × {c}].", nameof(masks));
+                }
+                (rows, columns) = (r, c);
+            }
+        }
+        var parts = (AttentionMask[])masks.Clone();
+        return new AttentionMask(
+            string.Join(" + ", parts.Select(m => m.Description)),
+            rows,
+            columns,
+            (i, j) =>
+            {
+                var sum = 0.0f;
+                foreach (var part in parts)
+                {
+                    sum += part._bias(i, j);
+                }
+                return sum;
+            });
+    }
+
+    /// <summary>The bias added to the scaled score of query <paramref name="query"/> and key <paramref name="key"/>.</summary>
+    /// <param name="query">Row index i.</param>
+    /// <param name="key">Column index j.</param>
+    /// <returns>0 to keep, −∞ to hide, or the additive value.</returns>
+    public float BiasAt(int query, int key) => _bias(query, key);
+
+    /// <summary>The mask as a full additive matrix for <paramref name="queryCount"/> queries and <paramref name="keyCount"/> keys.</summary>
+    /// <param name="queryCount">n.</param>
+    /// <param name="keyCount">m.</param>
+    /// <returns>[n × m] of 0, −∞ and additive values.</returns>
+    public Matrix<float> ToAdditive(int queryCount, int keyCount)
+    {
+        RequireFits(queryCount, keyCount, nameof(queryCount));
+        return Matrix<float>.Build.Dense(queryCount, keyCount, (i, j) => _bias(i, j));
+    }
+
+    /// <summary>
+    /// The article's first way to mask, after the softmax: zero the weights of hidden keys, then divide each row by
+    /// its new sum. Equal to masking with −∞ before the softmax (up to rounding); the latter is what attention uses.
+    /// </summary>
+    /// <param name="weights">[n × m] attention weights; not modified.</param>
+    /// <returns>[n × m] renormalized weights; a row with no visible key stays all zero.</returns>
+    public Matrix<float> MaskWeightsAndRenormalize(Matrix<float> weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        RequireFits(weights.RowCount, weights.ColumnCount, nameof(weights));
+        var masked = Matrix<float>.Build.Dense(weights.RowCount, weights.ColumnCount,
+            (i, j) => float.IsNegativeInfinity(_bias(i, j)) ? 0.0f : weights[i, j]);
+        for (var i = 0; i < masked.RowCount; i++)
+        {
+            var sum = masked.Row(i).Sum();
+            if (sum != 0.0f)
+            {
+                masked.SetRow(i, masked.Row(i) / sum);
+            }
+        }
+        return masked;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless the mask fits n queries by m keys.</summary>
+    internal void RequireFits(int queryCount, int keyCount, string parameterName)
+    {
+        if ((QueryCount is { } n && n != queryCount) || (KeyCount is { } m && m != keyCount))
+        {
+            throw new ArgumentException(
+                $"The {Description} mask is [{QueryCount} × {KeyCount}] but the scores are [{queryCount} × {keyCount}] (queries × keys).", parameterName);
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        QueryCount is null ? $"{Description} mask (any shape)" : $"{Description} mask [{QueryCount} × {KeyCount}]";
+}
