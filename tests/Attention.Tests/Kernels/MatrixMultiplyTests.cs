@@ -1,0 +1,113 @@
+using Attention.Kernels;
+using Attention.Tests.Support;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Tests.Kernels;
+
+/// <summary>Every vector width of the matmul kernel, held to the scalar reference and to MathNet on awkward sizes.</summary>
+public class MatrixMultiplyTests
+{
+    public static TheoryData<int, int, int, int> Cases()
+    {
+        var data = new TheoryData<int, int, int, int>();
+        foreach (var width in SimdDispatch.Available)
+        {
+            foreach (var (m, k, n) in new[] { (1, 1, 1), (1, 7, 3), (7, 1, 5), (3, 15, 16), (16, 17, 15), (17, 63, 7), (64, 65, 3), (67, 7, 67), (257, 5, 9) })
+            {
+                data.Add((int)width, m, k, n);
+            }
+        }
+        return data;
+    }
+
+    // Sums of k products of numbers in [−1, 1] in another order: rounding differs by about k·2⁻²⁴ relative to the
+    // magnitude of the terms, so the bound scales with √k·1e-6 absolute, far below any indexing mistake (≈ 0.1).
+    private static float Tolerance(int k) => 2e-6f * MathF.Sqrt(k) + 1e-6f;
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void A_times_B_equals_the_reference_and_MathNet(int widthBits, int m, int k, int n)
+    {
+        var width = (SimdWidth)widthBits; // xUnit theories of public tests cannot take the internal enum
+        var a = RandomMatrices.Uniform(m, k, 1);
+        var b = RandomMatrices.Uniform(k, n, 2);
+        var reference = new float[m * n];
+        MatrixMultiplyReference.Multiply(a.ToColumnMajorArray(), b.ToColumnMajorArray(), reference, m, k, n);
+
+        using var _ = SimdDispatch.Force(width);
+        var actual = MatrixMultiply.Multiply(a, b);
+
+        Expect.Close(actual, Matrix<float>.Build.Dense(m, n, reference), 0, Tolerance(k), $"A·B at {width}");
+        Expect.Close(actual, a * b, 0, Tolerance(k), $"A·B at {width} against MathNet");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void A_times_B_transposed_equals_the_reference_and_MathNet(int widthBits, int m, int k, int n)
+    {
+        var width = (SimdWidth)widthBits; // xUnit theories of public tests cannot take the internal enum
+        var a = RandomMatrices.Uniform(m, k, 3);
+        var b = RandomMatrices.Uniform(n, k, 4);
+        var reference = new float[m * n];
+        MatrixMultiplyReference.MultiplyTransposed(a.ToColumnMajorArray(), b.ToColumnMajorArray(), reference, m, k, n);
+
+        using var _ = SimdDispatch.Force(width);
+        var actual = MatrixMultiply.MultiplyTransposed(a, b);
+
+        Expect.Close(actual, Matrix<float>.Build.Dense(m, n, reference), 0, Tolerance(k), $"A·Bᵀ at {width}");
+        Expect.Close(actual, a.TransposeAndMultiply(b), 0, Tolerance(k), $"A·Bᵀ at {width} against MathNet");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void A_transposed_times_B_equals_the_reference_and_MathNet(int widthBits, int m, int k, int n)
+    {
+        var width = (SimdWidth)widthBits; // xUnit theories of public tests cannot take the internal enum
+        var a = RandomMatrices.Uniform(k, m, 5);
+        var b = RandomMatrices.Uniform(k, n, 6);
+        var reference = new float[m * n];
+        MatrixMultiplyReference.TransposeMultiply(a.ToColumnMajorArray(), b.ToColumnMajorArray(), reference, m, k, n);
+
+        using var _ = SimdDispatch.Force(width);
+        var actual = MatrixMultiply.TransposeMultiply(a, b);
+
+        Expect.Close(actual, Matrix<float>.Build.Dense(m, n, reference), 0, Tolerance(k), $"Aᵀ·B at {width}");
+        Expect.Close(actual, a.TransposeThisAndMultiply(b), 0, Tolerance(k), $"Aᵀ·B at {width} against MathNet");
+    }
+
+    [Fact]
+    public void A_small_product_worked_by_hand()
+    {
+        // [1 2]   [5 6]   [1·5 + 2·7  1·6 + 2·8]   [19 22]
+        // [3 4] · [7 8] = [3·5 + 4·7  3·6 + 4·8] = [43 50]
+        var a = Matrix<float>.Build.DenseOfArray(new float[,] { { 1, 2 }, { 3, 4 } });
+        var b = Matrix<float>.Build.DenseOfArray(new float[,] { { 5, 6 }, { 7, 8 } });
+        foreach (var width in SimdDispatch.Available)
+        {
+            using var _ = SimdDispatch.Force(width);
+            MatrixMultiply.Multiply(a, b).Should().Be(Matrix<float>.Build.DenseOfArray(new float[,] { { 19, 22 }, { 43, 50 } }));
+        }
+    }
+
+    [Fact]
+    public void Mismatched_inner_sizes_name_both_shapes()
+    {
+        var multiply = () => MatrixMultiply.Multiply(Matrix<float>.Build.Dense(2, 3), Matrix<float>.Build.Dense(4, 5));
+        multiply.Should().Throw<ArgumentException>().WithMessage("*[2 × 3]*[4 × 5]*");
+    }
+
+    [Fact]
+    public void NaN_and_infinity_propagate_like_the_reference()
+    {
+        var a = Matrix<float>.Build.DenseOfArray(new float[,] { { float.NaN, 1 }, { float.PositiveInfinity, 1 }, { 1, 1 } });
+        var b = Matrix<float>.Build.DenseOfArray(new float[,] { { 1 }, { 2 } });
+        foreach (var width in SimdDispatch.Available)
+        {
+            using var _ = SimdDispatch.Force(width);
+            var c = MatrixMultiply.Multiply(a, b);
+            float.IsNaN(c[0, 0]).Should().BeTrue();
+            c[1, 0].Should().Be(float.PositiveInfinity);
+            c[2, 0].Should().Be(3.0f);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using Attention.Mechanisms;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Tests.Mechanisms;
+
+public class AttentionMaskTests
+{
+    private const float Inf = float.PositiveInfinity;
+
+    [Fact]
+    public void The_causal_mask_hides_every_key_after_the_query()
+    {
+        // torch.ones(3, 4).tril() keeps j ≤ i; the rest becomes −∞.
+        AttentionMask.Causal.ToAdditive(3, 4).Should().Be(Matrix<float>.Build.DenseOfArray(new[,]
+        {
+            { 0, -Inf, -Inf, -Inf },
+            { 0, 0, -Inf, -Inf },
+            { 0, 0, 0, -Inf },
+        }));
+    }
+
+    [Fact]
+    public void A_boolean_mask_follows_PyTorch_true_means_hidden()
+    {
+        var mask = AttentionMask.FromBoolean(new[,] { { true, false } });
+        mask.BiasAt(0, 0).Should().Be(float.NegativeInfinity);
+        mask.BiasAt(0, 1).Should().Be(0.0f);
+    }
+
+    [Fact]
+    public void Masks_copy_what_they_are_built_from()
+    {
+        var flags = new[,] { { true, false } };
+        var bias = Matrix<float>.Build.Dense(1, 2, 0.5f);
+        var boolean = AttentionMask.FromBoolean(flags);
+        var additive = AttentionMask.Additive(bias);
+        flags[0, 0] = false;
+        bias[0, 0] = 7.0f;
+        boolean.BiasAt(0, 0).Should().Be(float.NegativeInfinity);
+        additive.BiasAt(0, 0).Should().Be(0.5f);
+    }
+
+    [Fact]
+    public void Combining_masks_of_different_shapes_is_refused()
+    {
+        var combine = () => AttentionMask.Combine(AttentionMask.FromBoolean(new bool[2, 3]), AttentionMask.FromBoolean(new bool[3, 3]));
+        combine.Should().Throw<ArgumentException>().WithMessage("*[2 × 3]*[3 × 3]*");
+    }
+
+    [Fact]
+    public void Renormalizing_after_the_softmax_leaves_rows_with_nothing_visible_at_zero()
+    {
+        var weights = Matrix<float>.Build.DenseOfArray(new float[,] { { 0.25f, 0.75f }, { 0.5f, 0.5f } });
+        var mask = AttentionMask.FromBoolean(new[,] { { true, true }, { false, true } });
+        mask.MaskWeightsAndRenormalize(weights).Should().Be(Matrix<float>.Build.DenseOfArray(new float[,] { { 0, 0 }, { 1, 0 } }));
+        weights[0, 1].Should().Be(0.75f, "the input is not modified");
+    }
+}
