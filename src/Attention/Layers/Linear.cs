@@ -37,6 +37,16 @@ public sealed class Linear
         }
     }
 
+    /// <summary>Creates a layer initialised as <c>torch.manual_seed(seed); torch.nn.Linear(inFeatures, outFeatures, bias)</c>.</summary>
+    /// <param name="inFeatures">Input size, at least 1.</param>
+    /// <param name="outFeatures">Output size, at least 1.</param>
+    /// <param name="seed">The seed given to a fresh <see cref="TorchGenerator"/>.</param>
+    /// <param name="bias">Whether the layer adds a bias.</param>
+    public Linear(int inFeatures, int outFeatures, long seed, bool bias = true)
+        : this(inFeatures, outFeatures, new TorchGenerator(seed), bias)
+    {
+    }
+
     /// <summary>Creates a layer holding copies of the given parameters.</summary>
     /// <param name="weight">[out × in].</param>
     /// <param name="bias">[out], or null for no bias.</param>

@@ -31,6 +31,16 @@ public sealed class SelfAttention
         WV = generator.Rand(inputDim, valueDim);
     }
 
+    /// <summary>Creates a head as <c>torch.manual_seed(seed)</c> followed by the article's three <c>torch.rand</c> calls.</summary>
+    /// <param name="inputDim">d, the width of an input token vector.</param>
+    /// <param name="keyDim">d_k = d_q, the width of queries and keys.</param>
+    /// <param name="valueDim">d_v, the width of values and of the context vectors.</param>
+    /// <param name="seed">The seed given to a fresh <see cref="TorchGenerator"/>.</param>
+    public SelfAttention(int inputDim, int keyDim, int valueDim, long seed)
+        : this(inputDim, keyDim, valueDim, new TorchGenerator(seed))
+    {
+    }
+
     /// <summary>Creates a head from given weights (copied).</summary>
     /// <param name="wq">W_query, [d × d_k].</param>
     /// <param name="wk">W_key, [d × d_k].</param>

@@ -14,7 +14,8 @@ public static class AttentionHeatmap
     private const int Cell = 56;
     private const int Margin = 12;
 
-    /// <summary>A text heatmap: one block character per weight (<c> ░▒▓█</c> from 0 to 1), with the row labels and the weights.</summary>
+    /// <summary>A text heatmap: two block characters per weight (<c> ░▒▓█</c> for 0, ¼, ½, ¾, 1), the row labels on the left,
+    /// column indices on top with a line naming them, and each row's weights to two decimals on the right.</summary>
     /// <param name="weights">[n × m] weights in [0, 1].</param>
     /// <param name="rowLabels">n labels, one per query token.</param>
     /// <param name="columnLabels">m labels, one per key token.</param>
@@ -24,7 +25,13 @@ public static class AttentionHeatmap
         CheckLabels(weights, rowLabels, columnLabels);
         var labelWidth = rowLabels.Max(l => l.Length);
         var text = new StringBuilder();
-        text.Append(' ', labelWidth + 1).AppendLine(string.Join(" ", columnLabels.Select((l, j) => $"{j}:{l}")));
+        // Cells are two characters wide, too narrow for words: columns carry their index, and a key line names them.
+        text.Append(' ', labelWidth + 1);
+        for (var j = 0; j < columnLabels.Count; j++)
+        {
+            text.Append((j % 10).ToString(CultureInfo.InvariantCulture).PadRight(2));
+        }
+        text.Append("  keys: ").AppendLine(string.Join(" ", columnLabels.Select((l, j) => $"{j}={l}")));
         for (var i = 0; i < weights.RowCount; i++)
         {
             text.Append(rowLabels[i].PadLeft(labelWidth)).Append(' ');

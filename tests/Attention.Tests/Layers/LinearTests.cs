@@ -43,4 +43,14 @@ public class LinearTests
         var build = () => new Linear(Matrix<float>.Build.Dense(2, 3), Vector<float>.Build.Dense(3));
         build.Should().Throw<ArgumentException>().WithParameterName("bias").WithMessage("*2 entries*[2 × 3]*has 3*");
     }
+
+    [Fact]
+    public void A_seed_gives_the_same_layer_as_a_fresh_generator_with_that_seed()
+    {
+        var fromSeed = new Linear(4, 3, seed: 5);
+        var fromGenerator = new Linear(4, 3, new Attention.Randomness.TorchGenerator(5));
+        fromSeed.Weight.Should().Be(fromGenerator.Weight);
+        fromSeed.Bias!.ToArray().Should().Equal(fromGenerator.Bias!.ToArray());
+        new Linear(4, 3, seed: 5, bias: false).Bias.Should().BeNull();
+    }
 }

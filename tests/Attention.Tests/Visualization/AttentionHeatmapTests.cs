@@ -12,6 +12,7 @@ public class AttentionHeatmapTests
     {
         var lines = AttentionHeatmap.ToText(Weights, ["a", "bb"], ["a", "bb"]).Split('\n');
         // weight 1 → █, 0 → blank, 0.25 → ░, 0.75 → ▓ (five shades for 0, ¼, ½, ¾, 1)
+        lines[0].Should().Be("   0 1   keys: 0=a 1=bb");
         lines[1].Should().Be(" a ██    1.00 0.00");
         lines[2].Should().Be("bb ░░▓▓  0.25 0.75");
     }
