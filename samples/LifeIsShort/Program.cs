@@ -19,7 +19,7 @@ Print.Title("1. Tokenize: sorted distinct words become the vocabulary");
 var tokenizer = WordTokenizer.FromText(sentence);
 var ids = tokenizer.Encode(sentence);
 Print.Line("dc = {" + string.Join(", ", tokenizer.Vocabulary.Tokens.Select((w, i) => $"'{w}': {i}")) + "}");
-Print.Value("sentence_int", TensorPrinter.Format(ids), $"[{ids.Length}]");
+Print.Value("sentence_int", TensorPrinter.Format(ids), $"torch.Size([{ids.Length}])");
 
 Print.Title("2. Embed: torch.manual_seed(123); nn.Embedding(50_000, 3)");
 var embedding = new Embedding(vocabularySize: 50_000, dimension: 3, new TorchGenerator(123));

@@ -27,9 +27,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.normpath(os.path.join(HERE, "..", "..", "tests", "Attention.Tests", "Fixtures"))
 
 
+def number_json(v):
+    # JSON has no NaN or infinity: write them as strings, which the C# loader understands.
+    if v != v:
+        return "NaN"
+    if v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    return v
+
+
 def tensor_json(t):
     t = t.detach().to(torch.float32).contiguous()
-    return {"shape": list(t.shape), "data": [float(v) for v in t.reshape(-1).tolist()]}
+    return {"shape": list(t.shape), "data": [number_json(float(v)) for v in t.reshape(-1).tolist()]}
 
 
 def run(code):
@@ -232,9 +241,150 @@ def scaled_dot_product():
     )
 
 
+MHA_SETUP = """
+import torch
+import torch.nn.functional as F
+
+def make_mha(seed, embed_dim, num_heads, kdim=None, vdim=None):
+    # nn.MultiheadAttention zeroes its biases; non-zero biases make bias bugs visible.
+    torch.manual_seed(seed)
+    mha = torch.nn.MultiheadAttention(embed_dim, num_heads, batch_first=True, dropout=0.0, kdim=kdim, vdim=vdim)
+    mha.eval()
+    with torch.no_grad():
+        mha.in_proj_bias.uniform_(-0.5, 0.5)
+        mha.out_proj.bias.uniform_(-0.5, 0.5)
+    return mha
+
+def run(mha, query, key, value, **masks):
+    # Gradients stay enabled, so PyTorch takes its reference path, not the eval-mode fast path.
+    out, per_head = mha(query, key, value, need_weights=True, average_attn_weights=False, **masks)
+    _, averaged = mha(query, key, value, need_weights=True, average_attn_weights=True, **masks)
+    return out[0], per_head[0], averaged[0]
+"""
+
+
+def mha_case(name, description, body, extra=()):
+    params_same = ["in_proj_weight", "in_proj_bias", "out_proj_weight", "out_proj_bias"]
+    params_split = ["q_proj_weight", "k_proj_weight", "v_proj_weight", "in_proj_bias", "out_proj_weight", "out_proj_bias"]
+    code = MHA_SETUP + textwrap.dedent(body)
+    ns, _ = run(code)
+    split = ns["mha"].in_proj_weight is None
+    code += "\n" + "\n".join(
+        f"{p} = mha.{p.replace('out_proj_', 'out_proj.')}.detach()" for p in (params_split if split else params_same))
+    code += "\n" + "\n".join(f"head_{h}_weights = per_head[{h}]" for h in range(ns["mha"].num_heads))
+    tensors = ["query", "key", "value", "output", "averaged"] + (params_split if split else params_same)
+    tensors += [f"head_{h}_weights" for h in range(ns["mha"].num_heads)] + list(extra)
+    write(name, description, code, tensors)
+
+
+def multi_head():
+    mha_case("mha_self_e8_h2.json", "nn.MultiheadAttention(8, 2) self-attention over 5 tokens, non-zero biases.", """
+        mha = make_mha(1, 8, 2)
+        torch.manual_seed(11)
+        query = key = value = torch.randn(1, 5, 8)
+        output, per_head, averaged = run(mha, query, key, value)
+        """)
+    mha_case("mha_self_e16_h4.json", "nn.MultiheadAttention(16, 4) self-attention over 6 tokens, non-zero biases.", """
+        mha = make_mha(2, 16, 4)
+        torch.manual_seed(12)
+        query = key = value = torch.randn(1, 6, 16)
+        output, per_head, averaged = run(mha, query, key, value)
+        """)
+    mha_case("mha_cross_e8_h2.json", "Cross-attention: 3 queries over 5 keys and values, E = 8, h = 2.", """
+        mha = make_mha(3, 8, 2)
+        torch.manual_seed(13)
+        query = torch.randn(1, 3, 8)
+        key = value = torch.randn(1, 5, 8)
+        output, per_head, averaged = run(mha, query, key, value)
+        """)
+    mha_case("mha_key_padding.json", "Self-attention over 5 tokens whose last 2 are padding (key_padding_mask).", """
+        mha = make_mha(4, 8, 2)
+        torch.manual_seed(14)
+        query = key = value = torch.randn(1, 5, 8)
+        key_padding_mask = torch.tensor([[False, False, False, True, True]])
+        output, per_head, averaged = run(mha, query, key, value, key_padding_mask=key_padding_mask)
+        """)
+    mha_case("mha_causal_bool.json", "Causal boolean attn_mask (True = masked), E = 8, h = 2, 5 tokens.", """
+        mha = make_mha(5, 8, 2)
+        torch.manual_seed(15)
+        query = key = value = torch.randn(1, 5, 8)
+        attn_mask = torch.ones(5, 5, dtype=torch.bool).triu(diagonal=1)
+        output, per_head, averaged = run(mha, query, key, value, attn_mask=attn_mask)
+        """)
+    mha_case("mha_causal_float.json", "Causal float attn_mask (0 and -inf), E = 8, h = 2, 5 tokens.", """
+        mha = make_mha(5, 8, 2)
+        torch.manual_seed(15)
+        query = key = value = torch.randn(1, 5, 8)
+        attn_mask = torch.zeros(5, 5).masked_fill(torch.ones(5, 5, dtype=torch.bool).triu(diagonal=1), float('-inf'))
+        output, per_head, averaged = run(mha, query, key, value, attn_mask=attn_mask)
+        """, extra=["attn_mask"])
+    mha_case("mha_causal_and_padding.json", "Causal attn_mask together with key_padding_mask (last token padded), 5 tokens.", """
+        mha = make_mha(6, 8, 2)
+        torch.manual_seed(16)
+        query = key = value = torch.randn(1, 5, 8)
+        attn_mask = torch.ones(5, 5, dtype=torch.bool).triu(diagonal=1)
+        key_padding_mask = torch.tensor([[False, False, False, False, True]])
+        output, per_head, averaged = run(mha, query, key, value, attn_mask=attn_mask, key_padding_mask=key_padding_mask)
+        """)
+    mha_case("mha_kdim_vdim.json", "kdim = 5 and vdim = 7 differ from E = 8: separate q/k/v projection weights; 3 queries, 4 keys.", """
+        mha = make_mha(7, 8, 2, kdim=5, vdim=7)
+        torch.manual_seed(17)
+        query = torch.randn(1, 3, 8)
+        key = torch.randn(1, 4, 5)
+        value = torch.randn(1, 4, 7)
+        output, per_head, averaged = run(mha, query, key, value)
+        """)
+    mha_case("mha_fully_masked_row.json", "A boolean attn_mask that hides every key from query 1: PyTorch 1.13 gives NaN in that row.", """
+        mha = make_mha(8, 8, 2)
+        torch.manual_seed(18)
+        query = key = value = torch.randn(1, 4, 8)
+        attn_mask = torch.tensor([[False, True, False, False],
+                                  [True, True, True, True],
+                                  [False, False, False, True],
+                                  [False, False, False, False]])
+        output, per_head, averaged = run(mha, query, key, value, attn_mask=attn_mask)
+        """)
+    write("mha_init.json", "PyTorch's initialisation of nn.MultiheadAttention: xavier_uniform_ in-projections, nn.Linear out-projection, zero biases.", """
+        import torch
+        torch.manual_seed(0)
+        same = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+        same_in_proj_weight = same.in_proj_weight.detach()
+        same_out_proj_weight = same.out_proj.weight.detach()
+        torch.manual_seed(0)
+        split = torch.nn.MultiheadAttention(8, 2, batch_first=True, kdim=5, vdim=7)
+        split_q_proj_weight = split.q_proj_weight.detach()
+        split_k_proj_weight = split.k_proj_weight.detach()
+        split_v_proj_weight = split.v_proj_weight.detach()
+        split_out_proj_weight = split.out_proj.weight.detach()
+        """, ["same_in_proj_weight", "same_out_proj_weight", "split_q_proj_weight", "split_k_proj_weight",
+              "split_v_proj_weight", "split_out_proj_weight"])
+
+
+def sinusoidal():
+    write("sinusoidal_positional_encoding.json",
+          "The paper's sinusoidal table, PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(...), "
+          "computed in float64 and rounded to float32; d_model = 8 and 7 (odd), 50 positions.", """
+        import math
+        import torch
+        def table(max_len, d_model):
+            position = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)
+            pe = torch.zeros(max_len, d_model, dtype=torch.float64)
+            for i in range(0, d_model, 2):
+                angle = position[:, 0] / (10000.0 ** (i / d_model))
+                pe[:, i] = torch.sin(angle)
+                if i + 1 < d_model:
+                    pe[:, i + 1] = torch.cos(angle)
+            return pe.to(torch.float32)
+        pe_d8 = table(50, 8)
+        pe_d7 = table(50, 7)
+        """, ["pe_d8", "pe_d7"])
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     generator_probes()
     article_2024()
     article_2023()
     scaled_dot_product()
+    multi_head()
+    sinusoidal()

@@ -10,8 +10,9 @@ namespace Attention.Mechanisms;
 /// any other value shifts its score. Built as causal, boolean, additive, or a combination of these.
 /// </summary>
 /// <remarks>
-/// Shapes are [n × m]: n queries (rows) by m keys (columns). <see cref="Causal"/> fits any shape; the others
-/// have the shape they were built with and throw when used with another.
+/// Shapes are [n × m]: n queries (rows) by m keys (columns). <see cref="Causal"/> fits any shape, a
+/// <see cref="KeyPadding(bool[])"/> mask any number of queries; the others have the shape they were built with,
+/// and using a mask with scores of another shape throws.
 /// A query whose every key is hidden gets all-zero weights and a zero output row (see <see cref="ScaledDotProductAttention"/>).
 /// </remarks>
 public sealed class AttentionMask
@@ -61,8 +62,37 @@ public sealed class AttentionMask
         return new AttentionMask("additive", copy.RowCount, copy.ColumnCount, (i, j) => copy[i, j]);
     }
 
-    /// <summary>The sum of several masks: a key hidden by any of them stays hidden (−∞ plus anything is −∞).</summary>
-    /// <param name="masks">Masks of compatible shapes (shape-free ones such as <see cref="Causal"/> fit any).</param>
+    /// <summary>
+    /// A key padding mask (PyTorch's <c>key_padding_mask</c>): <c>padded[j] = true</c> hides key j from every query.
+    /// Fits any number of queries and exactly <c>padded.Length</c> keys.
+    /// </summary>
+    /// <param name="padded">[m], true where key j is padding; copied.</param>
+    /// <returns>The mask.</returns>
+    public static AttentionMask KeyPadding(bool[] padded)
+    {
+        ArgumentNullException.ThrowIfNull(padded);
+        var copy = (bool[])padded.Clone();
+        return new AttentionMask("key padding", null, copy.Length, (_, j) => copy[j] ? float.NegativeInfinity : 0.0f);
+    }
+
+    /// <summary>A key padding mask from a sequence length: of <paramref name="keyCount"/> keys, those at
+    /// <paramref name="length"/> and after are padding.</summary>
+    /// <param name="keyCount">m, the padded length of the key sequence.</param>
+    /// <param name="length">How many keys are real tokens, 0 ≤ length ≤ m.</param>
+    /// <returns>The mask.</returns>
+    public static AttentionMask KeyPadding(int keyCount, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(keyCount);
+        if (length < 0 || length > keyCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"The sequence length must be between 0 and the key count {keyCount}.");
+        }
+        return KeyPadding([.. Enumerable.Range(0, keyCount).Select(j => j >= length)]);
+    }
+
+    /// <summary>The sum of several masks: a key hidden by any of them stays hidden (−∞ plus anything is −∞).
+    /// PyTorch combines <c>attn_mask</c> and <c>key_padding_mask</c> the same way.</summary>
+    /// <param name="masks">Masks of compatible shapes (a mask without a size in one direction fits any).</param>
     /// <returns>The combined mask.</returns>
     public static AttentionMask Combine(params AttentionMask[] masks)
     {
@@ -71,20 +101,13 @@ public sealed class AttentionMask
         {
             throw new ArgumentException("Combine needs at least one mask.", nameof(masks));
         }
-        int? rows = null, columns = null;
         foreach (var mask in masks)
         {
             ArgumentNullException.ThrowIfNull(mask, nameof(masks));
-            if (mask.QueryCount is { } r && mask.KeyCount is { } c)
-            {
-                if (rows is not null && (rows != r || columns != c))
-                {
-                    throw new ArgumentException($"Cannot combine masks of shapes [{rows} × {columns}] and [{r} × {c}].", nameof(masks));
-                }
-                (rows, columns) = (r, c);
-            }
         }
         var parts = (AttentionMask[])masks.Clone();
+        var rows = Agree(parts, m => m.QueryCount, "queries");
+        var columns = Agree(parts, m => m.KeyCount, "keys");
         return new AttentionMask(
             string.Join(" + ", parts.Select(m => m.Description)),
             rows,
@@ -139,17 +162,36 @@ public sealed class AttentionMask
         return masked;
     }
 
+    private static int? Agree(AttentionMask[] masks, Func<AttentionMask, int?> size, string what)
+    {
+        int? agreed = null;
+        foreach (var mask in masks)
+        {
+            if (size(mask) is { } s)
+            {
+                if (agreed is { } a && a != s)
+                {
+                    throw new ArgumentException(
+                        $"Cannot combine masks of shapes {string.Join(" and ", masks.Select(m => m.ShapeText))}: they disagree on the number of {what}.", nameof(masks));
+                }
+                agreed = s;
+            }
+        }
+        return agreed;
+    }
+
+    private string ShapeText => $"[{QueryCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any"} × {KeyCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any"}]";
+
     /// <summary>Throws <see cref="ArgumentException"/> unless the mask fits n queries by m keys.</summary>
     internal void RequireFits(int queryCount, int keyCount, string parameterName)
     {
         if ((QueryCount is { } n && n != queryCount) || (KeyCount is { } m && m != keyCount))
         {
             throw new ArgumentException(
-                $"The {Description} mask is [{QueryCount} × {KeyCount}] but the scores are [{queryCount} × {keyCount}] (queries × keys).", parameterName);
+                $"The {Description} mask is {ShapeText} but the scores are [{queryCount} × {keyCount}] (queries × keys).", parameterName);
         }
     }
 
     /// <inheritdoc />
-    public override string ToString() =>
-        QueryCount is null ? $"{Description} mask (any shape)" : $"{Description} mask [{QueryCount} × {KeyCount}]";
+    public override string ToString() => $"{Description} mask {ShapeText}";
 }

@@ -26,9 +26,14 @@ public sealed class Fixture
 
     public float[] Data(string name) => [.. Tensor(name).GetProperty("data").EnumerateArray().Select(ParseFloat)];
 
+    /// <summary>A 2-d tensor, or a 3-d one with a batch of 1 ([1, r, c] as [r × c]).</summary>
     public Matrix<float> Matrix(string name)
     {
         var shape = Shape(name);
+        if (shape.Length == 3 && shape[0] == 1)
+        {
+            shape = shape[1..];
+        }
         shape.Should().HaveCount(2, $"{name} should be a 2-d tensor");
         return Matrix<float>.Build.DenseOfRowMajor(shape[0], shape[1], Data(name));
     }
@@ -44,6 +49,11 @@ public sealed class Fixture
         Shape(name).Should().BeEmpty($"{name} should be a 0-d tensor");
         return Data(name).Single();
     }
+
+    public bool Has(string name) => _root.GetProperty("tensors").TryGetProperty(name, out _);
+
+    /// <summary>A 1-d tensor as the one-row matrix a state dictionary holds ([n] as [1 × n]).</summary>
+    public Matrix<float> Row(string name) => Vector(name).ToRowMatrix();
 
     public string Text(string scalarName) => _root.GetProperty("scalars").GetProperty(scalarName).GetString()!;
 

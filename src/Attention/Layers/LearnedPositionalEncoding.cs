@@ -1,0 +1,49 @@
+// §3.5 again: "We also experimented with using learned positional embeddings instead, and found that the two
+// versions produced nearly identical results." A learned encoding is an embedding table indexed by position.
+using Attention.Randomness;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Layers;
+
+/// <summary>A learned positional encoding: an <see cref="Embedding"/> over positions 0 … max length − 1 (as GPT-2's <c>wpe</c>).</summary>
+public sealed class LearnedPositionalEncoding : IPositionalEncoding
+{
+    /// <summary>Creates the table drawn from N(0, 1), as <c>nn.Embedding(maxLength, modelDim)</c>.</summary>
+    /// <param name="maxLength">Number of positions, at least 1.</param>
+    /// <param name="modelDim">d_model, at least 1.</param>
+    /// <param name="generator">The random source.</param>
+    public LearnedPositionalEncoding(int maxLength, int modelDim, TorchGenerator generator)
+    {
+        Table = new Embedding(maxLength, modelDim, generator);
+    }
+
+    /// <summary>Creates the encoding from a given table (copied).</summary>
+    /// <param name="weight">[max length × d_model]; row p is the vector of position p.</param>
+    public LearnedPositionalEncoding(Matrix<float> weight)
+    {
+        Table = new Embedding(weight);
+    }
+
+    /// <summary>The embedding over positions; its <see cref="Embedding.Weight"/> is [max length × d_model] and trainable.</summary>
+    public Embedding Table { get; }
+
+    /// <inheritdoc />
+    public int ModelDim => Table.Dimension;
+
+    /// <inheritdoc />
+    public int MaxLength => Table.VocabularySize;
+
+    /// <inheritdoc />
+    public Matrix<float> Encode(int length)
+    {
+        SinusoidalPositionalEncoding.CheckLength(length, MaxLength);
+        return Table.Weight.SubMatrix(0, length, 0, ModelDim);
+    }
+
+    /// <inheritdoc />
+    public Matrix<float> Forward(Matrix<float> x)
+    {
+        Shapes.RequireColumns(x, nameof(x), ModelDim, $"d_model of the positional table {Shapes.Of(MaxLength, ModelDim)}");
+        return x + Encode(x.RowCount);
+    }
+}

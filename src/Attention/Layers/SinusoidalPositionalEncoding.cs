@@ -1,0 +1,74 @@
+// "Attention Is All You Need", §3.5:
+//   PE(pos, 2i)   = sin(pos / 10000^(2i / d_model))
+//   PE(pos, 2i+1) = cos(pos / 10000^(2i / d_model))
+// Each pair of columns is a sine and cosine of one frequency, from 1 down to 1/10000 radians per position.
+using System.Collections.Concurrent;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Layers;
+
+/// <summary>The paper's fixed sinusoidal positional encoding: interleaved sin (even columns) and cos (odd columns).</summary>
+/// <remarks>
+/// Angles are computed in double and rounded to float32 once, so position 4999 is as exact as position 1 (the
+/// Annotated Transformer's float32 version drifts by about 1e-4 there). With an odd d_model the last column is a sine.
+/// The table is built once per (d_model, max length) and shared by every instance; it has no parameters to train.
+/// </remarks>
+public sealed class SinusoidalPositionalEncoding : IPositionalEncoding
+{
+    private static readonly ConcurrentDictionary<(int ModelDim, int MaxLength), Lazy<Matrix<float>>> Tables = new();
+    private readonly Matrix<float> _table;
+
+    /// <summary>Creates (or reuses) the table for <paramref name="modelDim"/> columns and <paramref name="maxLength"/> positions.</summary>
+    /// <param name="modelDim">d_model, at least 1.</param>
+    /// <param name="maxLength">Number of positions, at least 1 (PyTorch tutorials use 5000).</param>
+    public SinusoidalPositionalEncoding(int modelDim, int maxLength = 5000)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(modelDim);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxLength);
+        _table = Tables.GetOrAdd((modelDim, maxLength), key => new Lazy<Matrix<float>>(() => Build(key.ModelDim, key.MaxLength))).Value;
+    }
+
+    /// <inheritdoc />
+    public int ModelDim => _table.ColumnCount;
+
+    /// <inheritdoc />
+    public int MaxLength => _table.RowCount;
+
+    /// <summary>PE(pos, column) for one entry, computed in double as the table is.</summary>
+    /// <param name="position">pos ≥ 0.</param>
+    /// <param name="column">Column 2i or 2i+1, in [0, d_model).</param>
+    /// <param name="modelDim">d_model.</param>
+    /// <returns>sin(pos / 10000^(2i/d_model)) for even columns, cos of the same angle for odd ones.</returns>
+    public static double Value(int position, int column, int modelDim)
+    {
+        var twoI = column - column % 2;
+        var angle = position / Math.Pow(10000.0, (double)twoI / modelDim);
+        return column % 2 == 0 ? Math.Sin(angle) : Math.Cos(angle);
+    }
+
+    /// <inheritdoc />
+    public Matrix<float> Encode(int length)
+    {
+        CheckLength(length, MaxLength);
+        return _table.SubMatrix(0, length, 0, ModelDim);
+    }
+
+    /// <inheritdoc />
+    public Matrix<float> Forward(Matrix<float> x)
+    {
+        Shapes.RequireColumns(x, nameof(x), ModelDim, $"d_model of the positional table {Shapes.Of(MaxLength, ModelDim)}");
+        return x + Encode(x.RowCount);
+    }
+
+    internal static void CheckLength(int length, int maxLength)
+    {
+        if (length < 1 || length > maxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), length,
+                $"Asked for {length} positions, but the positional table holds positions 0 to {maxLength - 1} ({maxLength} in all). Build it with a larger max length.");
+        }
+    }
+
+    private static Matrix<float> Build(int modelDim, int maxLength) =>
+        Matrix<float>.Build.Dense(maxLength, modelDim, (pos, column) => (float)Value(pos, column, modelDim));
+}

@@ -1,0 +1,272 @@
+// "Attention Is All You Need", §3.2.2:
+//   MultiHead(Q, K, V) = Concat(head_1, …, head_h)·W^O,   head_i = Attention(Q·W_i^Q, K·W_i^K, V·W_i^V)
+// with d_k = d_v = d_model / h. Parameters follow torch.nn.MultiheadAttention, so a state_dict moves over unchanged:
+// in_proj_weight [3E × E] stacks W^Q, W^K, W^V (each [E × E], PyTorch's [out × in] layout), and head i owns rows
+// i·d_k … (i+1)·d_k − 1 of each; out_proj.weight is W^O.
+using Attention.Layers;
+using Attention.Randomness;
+using Attention.Serialization;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Mechanisms;
+
+/// <summary>
+/// Multi-head attention, equal to PyTorch's <c>nn.MultiheadAttention</c> (batch_first, dropout 0): h heads of
+/// scaled dot-product attention over projections of the inputs, concatenated, then projected by W_O.
+/// </summary>
+/// <remarks>
+/// <para>Shapes: query [n × E], key [m × kdim], value [m × vdim], output [n × E], where E = <see cref="ModelDim"/>,
+/// and kdim = vdim = E unless given otherwise. Self-attention passes the same matrix three times; cross-attention takes
+/// queries from one sequence and keys and values from another of any length m.</para>
+/// <para>A query whose every key is masked gets zero weights, so its heads contribute zero and its output row is the
+/// output bias b_O. PyTorch 1.13 gives NaN in that row instead.</para>
+/// </remarks>
+public sealed class MultiHeadAttention
+{
+    /// <summary>Creates a layer initialised exactly as <c>torch.nn.MultiheadAttention(modelDim, headCount, kdim=…, vdim=…, bias=…)</c>
+    /// after the same seed: out_proj drawn as an <c>nn.Linear</c>, then Xavier-uniform in-projections, then zero biases.</summary>
+    /// <param name="modelDim">E = d_model, divisible by <paramref name="headCount"/>.</param>
+    /// <param name="headCount">h, the number of heads.</param>
+    /// <param name="generator">The random source.</param>
+    /// <param name="keyDim">kdim, the width of key inputs (default E).</param>
+    /// <param name="valueDim">vdim, the width of value inputs (default E).</param>
+    /// <param name="bias">Whether the projections add biases.</param>
+    public MultiHeadAttention(int modelDim, int headCount, TorchGenerator generator, int? keyDim = null, int? valueDim = null, bool bias = true)
+    {
+        CheckHeads(modelDim, headCount);
+        ArgumentNullException.ThrowIfNull(generator);
+        HeadCount = headCount;
+        var kdim = keyDim ?? modelDim;
+        var vdim = valueDim ?? modelDim;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kdim, nameof(keyDim));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(vdim, nameof(valueDim));
+
+        // PyTorch's order of draws: out_proj = Linear(E, E) in __init__, then _reset_parameters().
+        OutputProjection = new Linear(modelDim, modelDim, generator, bias);
+        Matrix<float> wq, wk, wv;
+        if (kdim == modelDim && vdim == modelDim)
+        {
+            var inProj = XavierUniform(3 * modelDim, modelDim, generator); // one tensor [3E × E]
+            (wq, wk, wv) = (inProj.SubMatrix(0, modelDim, 0, modelDim), inProj.SubMatrix(modelDim, modelDim, 0, modelDim), inProj.SubMatrix(2 * modelDim, modelDim, 0, modelDim));
+        }
+        else
+        {
+            (wq, wk, wv) = (XavierUniform(modelDim, modelDim, generator), XavierUniform(modelDim, kdim, generator), XavierUniform(modelDim, vdim, generator));
+        }
+        var zeros = bias ? Vector<float>.Build.Dense(modelDim) : null;
+        QueryProjection = new Linear(wq, zeros);
+        KeyProjection = new Linear(wk, zeros);
+        ValueProjection = new Linear(wv, zeros);
+        OutputProjection.Bias?.Clear();
+    }
+
+    /// <summary>Creates a layer initialised as <c>torch.manual_seed(seed); torch.nn.MultiheadAttention(modelDim, headCount, …)</c>.</summary>
+    /// <param name="modelDim">E = d_model, divisible by <paramref name="headCount"/>.</param>
+    /// <param name="headCount">h, the number of heads.</param>
+    /// <param name="seed">The seed given to a fresh <see cref="TorchGenerator"/>.</param>
+    public MultiHeadAttention(int modelDim, int headCount, long seed)
+        : this(modelDim, headCount, new TorchGenerator(seed))
+    {
+    }
+
+    private MultiHeadAttention(int headCount, Linear query, Linear key, Linear value, Linear output)
+    {
+        (HeadCount, QueryProjection, KeyProjection, ValueProjection, OutputProjection) = (headCount, query, key, value, output);
+    }
+
+    /// <summary>h, the number of heads.</summary>
+    public int HeadCount { get; }
+
+    /// <summary>E = d_model, the width of queries and of the output.</summary>
+    public int ModelDim => OutputProjection.OutFeatures;
+
+    /// <summary>d_k = d_v = E / h, the width of one head.</summary>
+    public int HeadDim => ModelDim / HeadCount;
+
+    /// <summary>kdim, the width of the key inputs.</summary>
+    public int KeyDim => KeyProjection.InFeatures;
+
+    /// <summary>vdim, the width of the value inputs.</summary>
+    public int ValueDim => ValueProjection.InFeatures;
+
+    /// <summary>Q = query·W_Qᵀ + b_Q: weight [E × E], bias [E].</summary>
+    public Linear QueryProjection { get; }
+
+    /// <summary>K = key·W_Kᵀ + b_K: weight [E × kdim], bias [E].</summary>
+    public Linear KeyProjection { get; }
+
+    /// <summary>V = value·W_Vᵀ + b_V: weight [E × vdim], bias [E].</summary>
+    public Linear ValueProjection { get; }
+
+    /// <summary>Output = concat·W_Oᵀ + b_O: weight [E × E] (PyTorch's <c>out_proj.weight</c>), bias [E].</summary>
+    public Linear OutputProjection { get; }
+
+    /// <summary>W_Q, [E × E] in PyTorch's layout; head i uses rows i·d_k … (i+1)·d_k − 1.</summary>
+    public Matrix<float> WQ => QueryProjection.Weight;
+
+    /// <summary>W_K, [E × kdim].</summary>
+    public Matrix<float> WK => KeyProjection.Weight;
+
+    /// <summary>W_V, [E × vdim].</summary>
+    public Matrix<float> WV => ValueProjection.Weight;
+
+    /// <summary>W_O, [E × E].</summary>
+    public Matrix<float> WO => OutputProjection.Weight;
+
+    /// <summary>Builds a layer from PyTorch state_dict entries (copied): <c>in_proj_weight</c> [3E × E], or
+    /// <c>q_proj_weight</c> [E × E], <c>k_proj_weight</c> [E × kdim] and <c>v_proj_weight</c> [E × vdim] when kdim or vdim
+    /// differ from E; <c>in_proj_bias</c> [3E]; <c>out_proj.weight</c> [E × E]; <c>out_proj.bias</c> [E]. Biases are optional
+    /// only all together (PyTorch's <c>bias=False</c>).</summary>
+    /// <param name="state">Named matrices; 1-d tensors as [1 × n].</param>
+    /// <param name="headCount">h, which must divide E.</param>
+    /// <param name="prefix">Prepended to every name, e.g. <c>"encoder.layers.0.self_attn."</c>.</param>
+    /// <returns>The layer.</returns>
+    /// <exception cref="ArgumentException">A name is missing or a shape is wrong; the message names the parameter and both shapes.</exception>
+    public static MultiHeadAttention FromStateDict(IReadOnlyDictionary<string, Matrix<float>> state, int headCount, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(prefix);
+        if (!state.TryGetValue(prefix + "out_proj.weight", out var outWeight))
+        {
+            throw new ArgumentException($"Parameter '{prefix}out_proj.weight' (expected [E × E]) is missing.", nameof(state));
+        }
+        var e = outWeight.RowCount;
+        CheckHeads(e, headCount);
+        Matrix<float> wq, wk, wv;
+        if (state.ContainsKey(prefix + "in_proj_weight"))
+        {
+            var inProj = StateDict.Matrix(state, prefix + "in_proj_weight", 3 * e, e);
+            (wq, wk, wv) = (inProj.SubMatrix(0, e, 0, e), inProj.SubMatrix(e, e, 0, e), inProj.SubMatrix(2 * e, e, 0, e));
+        }
+        else
+        {
+            wq = StateDict.Matrix(state, prefix + "q_proj_weight", e, e);
+            var kdim = state.TryGetValue(prefix + "k_proj_weight", out var k) ? k.ColumnCount : e;
+            var vdim = state.TryGetValue(prefix + "v_proj_weight", out var v) ? v.ColumnCount : e;
+            wk = StateDict.Matrix(state, prefix + "k_proj_weight", e, kdim);
+            wv = StateDict.Matrix(state, prefix + "v_proj_weight", e, vdim);
+        }
+        var hasBias = state.ContainsKey(prefix + "in_proj_bias");
+        var inBias = hasBias ? StateDict.Vector(state, prefix + "in_proj_bias", 3 * e) : null;
+        var outBias = hasBias ? StateDict.Vector(state, prefix + "out_proj.bias", e) : null;
+        return new MultiHeadAttention(
+            headCount,
+            new Linear(wq, inBias?.SubVector(0, e)),
+            new Linear(wk, inBias?.SubVector(e, e)),
+            new Linear(wv, inBias?.SubVector(2 * e, e)),
+            new Linear(StateDict.Matrix(state, prefix + "out_proj.weight", e, e), outBias));
+    }
+
+    /// <summary>The parameters under PyTorch's names (copies), as <see cref="FromStateDict"/> reads them.</summary>
+    /// <param name="prefix">Prepended to every name.</param>
+    /// <returns>Named matrices; biases as [1 × n].</returns>
+    public Dictionary<string, Matrix<float>> ToStateDict(string prefix = "")
+    {
+        var state = new Dictionary<string, Matrix<float>>(StringComparer.Ordinal);
+        if (KeyDim == ModelDim && ValueDim == ModelDim)
+        {
+            state[prefix + "in_proj_weight"] = WQ.Stack(WK).Stack(WV);
+        }
+        else
+        {
+            (state[prefix + "q_proj_weight"], state[prefix + "k_proj_weight"], state[prefix + "v_proj_weight"]) = (WQ.Clone(), WK.Clone(), WV.Clone());
+        }
+        if (QueryProjection.Bias is { } bq && KeyProjection.Bias is { } bk && ValueProjection.Bias is { } bv)
+        {
+            state[prefix + "in_proj_bias"] = StateDict.Row(Vector<float>.Build.DenseOfEnumerable(bq.Concat(bk).Concat(bv)));
+        }
+        state[prefix + "out_proj.weight"] = WO.Clone();
+        if (OutputProjection.Bias is { } bo)
+        {
+            state[prefix + "out_proj.bias"] = StateDict.Row(bo);
+        }
+        return state;
+    }
+
+    /// <summary>Self-attention: <c>Forward(x, x, x, mask, needWeights)</c>.</summary>
+    /// <param name="x">[n × E], one row per token.</param>
+    /// <param name="mask">Optional mask fitting [n × n].</param>
+    /// <param name="needWeights">Whether to return the weights per head and their average.</param>
+    /// <returns>Output [n × E] and, when asked, weights h × [n × n] and their average [n × n].</returns>
+    public MultiHeadAttentionOutput Forward(Matrix<float> x, AttentionMask? mask = null, bool needWeights = true) =>
+        Forward(x, x, x, mask, needWeights);
+
+    /// <summary>MultiHead(Q, K, V) = Concat(head₁, …, head_h)·W_Oᵀ + b_O with head_i = Attention(Q_i, K_i, V_i).</summary>
+    /// <param name="query">[n × E], the tokens that ask.</param>
+    /// <param name="key">[m × kdim], the tokens looked at.</param>
+    /// <param name="value">[m × vdim], what those tokens hand over.</param>
+    /// <param name="mask">Optional mask fitting [n × m], shared by every head.</param>
+    /// <param name="needWeights">Whether to return the weights per head and their average.</param>
+    /// <returns>Output [n × E] and, when asked, weights h × [n × m] and their average [n × m].</returns>
+    /// <exception cref="ArgumentException">Shapes do not fit; the message names both shapes.</exception>
+    public MultiHeadAttentionOutput Forward(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask = null, bool needWeights = true)
+    {
+        CheckInputs(query, key, value, mask);
+        var q = QueryProjection.Forward(query);   // [n × E]
+        var k = KeyProjection.Forward(key);       // [m × E]
+        var v = ValueProjection.Forward(value);   // [m × E]
+
+        var heads = new AttentionOutput[HeadCount];
+        for (var h = 0; h < HeadCount; h++)
+        {
+            heads[h] = ScaledDotProductAttention.Compute(Head(q, h), Head(k, h), Head(v, h), mask); // [n × d_k] each
+        }
+        var concat = Concatenate(heads);                  // [n × E] = [head₁ | … | head_h]
+        var output = OutputProjection.Forward(concat);    // concat·W_Oᵀ + b_O
+
+        return needWeights
+            ? new MultiHeadAttentionOutput(output, [.. heads.Select(o => o.Weights)], Average(heads))
+            : new MultiHeadAttentionOutput(output, null, null);
+    }
+
+    /// <summary>Columns h·d_k … (h+1)·d_k − 1: the slice of a projection that belongs to head h.</summary>
+    private Matrix<float> Head(Matrix<float> projected, int h) => projected.SubMatrix(0, projected.RowCount, h * HeadDim, HeadDim);
+
+    private Matrix<float> Concatenate(AttentionOutput[] heads)
+    {
+        var concat = Matrix<float>.Build.Dense(heads[0].Output.RowCount, ModelDim);
+        for (var h = 0; h < heads.Length; h++)
+        {
+            concat.SetSubMatrix(0, h * HeadDim, heads[h].Output);
+        }
+        return concat;
+    }
+
+    private static Matrix<float> Average(AttentionOutput[] heads)
+    {
+        var sum = heads[0].Weights.Clone();
+        for (var h = 1; h < heads.Length; h++)
+        {
+            sum.Add(heads[h].Weights, sum);
+        }
+        return sum.Divide(heads.Length); // the sum divided by h, as PyTorch
+    }
+
+    private void CheckInputs(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask)
+    {
+        Shapes.RequireColumns(query, nameof(query), ModelDim, $"E of W_Q {Shapes.Of(WQ)}");
+        Shapes.RequireColumns(key, nameof(key), KeyDim, $"kdim of W_K {Shapes.Of(WK)}");
+        Shapes.RequireColumns(value, nameof(value), ValueDim, $"vdim of W_V {Shapes.Of(WV)}");
+        Shapes.RequireInner(key, nameof(key), value, nameof(value), key.RowCount, value.RowCount, "Keys and values need one row per key token, the same count m");
+        mask?.RequireFits(query.RowCount, key.RowCount, nameof(mask));
+    }
+
+    private static void CheckHeads(int modelDim, int headCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(modelDim);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(headCount);
+        if (modelDim % headCount != 0)
+        {
+            throw new ArgumentException($"d_model = {modelDim} is not divisible by h = {headCount} heads; each head needs d_model / h columns.", nameof(headCount));
+        }
+    }
+
+    /// <summary>torch.nn.init.xavier_uniform_ on a [rows × columns] tensor: U(−a, a) with a = √3·√(2 / (fan_in + fan_out)).</summary>
+    private static Matrix<float> XavierUniform(int rows, int columns, TorchGenerator generator)
+    {
+        var bound = Math.Sqrt(3.0) * Math.Sqrt(2.0 / (columns + rows));
+        var values = new float[rows * columns];
+        generator.Uniform(values, -bound, bound);
+        return Matrix<float>.Build.DenseOfRowMajor(rows, columns, values);
+    }
+}
