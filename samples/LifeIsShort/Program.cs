@@ -8,7 +8,7 @@ using Attention.Mechanisms;
 using Attention.Randomness;
 using Attention.Tokenization;
 using Attention.Visualization;
-using LifeIsShort;
+using Attention.Samples;
 using MathNet.Numerics.LinearAlgebra;
 using Spectre.Console;
 
@@ -86,7 +86,8 @@ var words = WordTokenizer.Split(sentence);
 Directory.CreateDirectory(outputFolder);
 foreach (var (name, weights) in new[] { ("attention-weights", trace.Weights), ("causal-attention-weights", causal.Weights) })
 {
-    Print.Heatmap($"{name}: row = query token, column = key token", weights, words);
+    Print.Heatmap($"{name}: row = query token, column = key token", weights, words, words);
+    Print.Line(AttentionHeatmap.ToText(weights, words, words));
     var path = Path.GetFullPath(Path.Combine(outputFolder, name + ".svg"));
     File.WriteAllText(path, AttentionHeatmap.ToSvg(weights, words, words, $"Life is short: {name}"));
     Print.Line($"SVG written to {path}");
