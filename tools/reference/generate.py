@@ -380,6 +380,111 @@ def sinusoidal():
         """, ["pe_d8", "pe_d7"])
 
 
+LAYER_SETUP = """
+import torch
+
+def perturb(module, seed):
+    # PyTorch initialises biases to 0 and LayerNorm gains to 1, which hides bias and gain bugs: draw them instead.
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            if name.endswith('bias'):
+                p.uniform_(-0.5, 0.5)
+            elif 'norm' in name and name.endswith('weight'):
+                p.uniform_(0.5, 1.5)
+    # train() with dropout 0 keeps PyTorch on its reference path (no eval-mode fast path), with the same maths.
+    module.train()
+    return module
+"""
+
+
+def state_tensors(ns, module_name):
+    """Adds every parameter of ns[module_name] to ns under its state_dict name, and returns the names."""
+    module = ns[module_name]
+    names = []
+    for name, p in module.state_dict().items():
+        ns["param:" + name] = p.detach()
+        names.append("param:" + name)
+    return names
+
+
+def write_module(name, description, code, tensors, module_name):
+    ns, recorded = run(code)
+    names = state_tensors(ns, module_name)
+    fixture = {
+        "description": description,
+        "torch_version": torch.__version__,
+        "aten_cpu_capability": os.environ["ATEN_CPU_CAPABILITY"],
+        "torch_calls": recorded.splitlines(),
+        "tensors": {key: tensor_json(ns[key]) for key in list(tensors) + names},
+    }
+    path = os.path.join(OUT, name)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(fixture, f, indent=1)
+        f.write("\n")
+    print("wrote", os.path.relpath(path))
+    return ns
+
+
+def transformer_layers():
+    common = "d_model=16, nhead=4, dim_feedforward=32, dropout=0.0, batch_first=True"
+    for tag, extra, seed in [("post_relu", "", 21), ("pre_norm", ", norm_first=True", 22), ("gelu", ", activation='gelu'", 23)]:
+        write_module(f"encoder_layer_{tag}.json",
+                     f"nn.TransformerEncoderLayer({common}{extra}) on 6 tokens with the last two padded "
+                     "(src_key_padding_mask), non-zero biases and LayerNorm gains.", LAYER_SETUP + f"""
+torch.manual_seed({seed})
+layer = perturb(torch.nn.TransformerEncoderLayer({common}{extra}), {seed + 100})
+src = torch.randn(1, 6, 16)
+src_key_padding_mask = torch.tensor([[False, False, False, False, True, True]])
+output = layer(src, src_key_padding_mask=src_key_padding_mask)[0]
+""", ["src", "output"], "layer")
+        write_module(f"decoder_layer_{tag}.json",
+                     f"nn.TransformerDecoderLayer({common}{extra}): 5 target tokens under a causal mask, attending to a "
+                     "memory of 7 tokens whose last one is padded.", LAYER_SETUP + f"""
+torch.manual_seed({seed})
+layer = perturb(torch.nn.TransformerDecoderLayer({common}{extra}), {seed + 200})
+tgt = torch.randn(1, 5, 16)
+memory = torch.randn(1, 7, 16)
+tgt_mask = torch.nn.Transformer.generate_square_subsequent_mask(5)
+memory_key_padding_mask = torch.tensor([[False, False, False, False, False, False, True]])
+output = layer(tgt, memory, tgt_mask=tgt_mask, memory_key_padding_mask=memory_key_padding_mask)[0]
+""", ["tgt", "memory", "output"], "layer")
+
+
+def full_transformer():
+    ns = write_module("transformer_2x2.json",
+                      "nn.Transformer(d_model=16, nhead=4, 2 encoder + 2 decoder layers, dim_feedforward=32, dropout 0, "
+                      "final norms) with a causal target mask: encoder output (memory) and decoder output.",
+                      LAYER_SETUP + """
+torch.manual_seed(31)
+model = perturb(torch.nn.Transformer(d_model=16, nhead=4, num_encoder_layers=2, num_decoder_layers=2,
+                                     dim_feedforward=32, dropout=0.0, batch_first=True), 131)
+src = torch.randn(1, 6, 16)
+tgt = torch.randn(1, 4, 16)
+tgt_mask = model.generate_square_subsequent_mask(4)
+memory = model.encoder(src)[0]
+output = model(src, tgt, tgt_mask=tgt_mask)[0]
+""", ["src", "tgt", "memory", "output"], "model")
+    # The same parameters as a safetensors file, written by hand from the format's definition: an 8-byte little-endian
+    # header length, a JSON header {name: {dtype, shape, data_offsets}}, then the raw little-endian bytes.
+    model = ns["model"]
+    header, blobs, offset = {"__metadata__": {"format": "pt", "source": "tools/reference/generate.py"}}, [], 0
+    for name, p in model.state_dict().items():
+        data = p.detach().contiguous().numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(p.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    head = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    head += b" " * ((8 - len(head) % 8) % 8)  # the format pads the header with spaces to a multiple of 8
+    path = os.path.join(OUT, "transformer_2x2.safetensors")
+    with open(path, "wb") as f:
+        f.write(len(head).to_bytes(8, "little"))
+        f.write(head)
+        for blob in blobs:
+            f.write(blob)
+    print("wrote", os.path.relpath(path))
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     generator_probes()
@@ -388,3 +493,5 @@ if __name__ == "__main__":
     scaled_dot_product()
     multi_head()
     sinusoidal()
+    transformer_layers()
+    full_transformer()

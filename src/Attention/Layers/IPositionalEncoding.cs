@@ -27,4 +27,12 @@ public interface IPositionalEncoding
     /// <exception cref="ArgumentException">x is not d_model wide; the message names both shapes.</exception>
     /// <exception cref="ArgumentOutOfRangeException">n exceeds the table.</exception>
     Matrix<float> Forward(Matrix<float> x);
+
+    /// <summary>x + PE for rows that stand at positions <paramref name="startPosition"/> … start + n − 1 (a decoder
+    /// step that adds one token at position t passes t).</summary>
+    /// <param name="x">[n × d_model]; not modified.</param>
+    /// <param name="startPosition">The position of row 0, ≥ 0.</param>
+    /// <returns>[n × d_model].</returns>
+    /// <exception cref="ArgumentOutOfRangeException">start + n exceeds the table.</exception>
+    Matrix<float> Forward(Matrix<float> x, int startPosition);
 }

@@ -41,9 +41,14 @@ public sealed class LearnedPositionalEncoding : IPositionalEncoding
     }
 
     /// <inheritdoc />
-    public Matrix<float> Forward(Matrix<float> x)
+    public Matrix<float> Forward(Matrix<float> x) => Forward(x, 0);
+
+    /// <inheritdoc />
+    public Matrix<float> Forward(Matrix<float> x, int startPosition)
     {
         Shapes.RequireColumns(x, nameof(x), ModelDim, $"d_model of the positional table {Shapes.Of(MaxLength, ModelDim)}");
-        return x + Encode(x.RowCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(startPosition);
+        SinusoidalPositionalEncoding.CheckLength(startPosition + x.RowCount, MaxLength);
+        return x + Table.Weight.SubMatrix(startPosition, x.RowCount, 0, ModelDim);
     }
 }

@@ -1,6 +1,7 @@
 // A fully connected layer in PyTorch's layout: y = x·Wᵀ + b, with W stored [out × in].
 using Attention.Kernels;
 using Attention.Randomness;
+using Attention.Serialization;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Layers;
@@ -51,14 +52,19 @@ public sealed class Linear
     /// <param name="weight">[out × in].</param>
     /// <param name="bias">[out], or null for no bias.</param>
     public Linear(Matrix<float> weight, Vector<float>? bias = null)
+        : this(weight, bias, copy: true)
+    {
+    }
+
+    private Linear(Matrix<float> weight, Vector<float>? bias, bool copy)
     {
         ArgumentNullException.ThrowIfNull(weight);
         if (bias is not null && bias.Count != weight.RowCount)
         {
             throw new ArgumentException($"bias must have {weight.RowCount} entries (one per output, weight is {Shapes.Of(weight)}), but it has {bias.Count}.", nameof(bias));
         }
-        Weight = weight.Clone();
-        Bias = bias?.Clone();
+        Weight = copy ? weight.Clone() : weight;
+        Bias = copy ? bias?.Clone() : bias;
     }
 
     /// <summary>W, [out × in]; PyTorch's <c>weight</c>.</summary>
@@ -72,6 +78,35 @@ public sealed class Linear
 
     /// <summary>Output size (rows of <see cref="Weight"/>).</summary>
     public int OutFeatures => Weight.RowCount;
+
+    /// <summary>Reads <c>{prefix}weight</c> [out × in] and, when present, <c>{prefix}bias</c> [out].</summary>
+    /// <param name="state">Named parameters.</param>
+    /// <param name="prefix">E.g. <c>"lm_head."</c>.</param>
+    /// <param name="inFeatures">Expected input size.</param>
+    /// <param name="outFeatures">Expected output size.</param>
+    /// <returns>The layer.</returns>
+    public static Linear FromStateDict(IReadOnlyDictionary<string, Matrix<float>> state, string prefix, int inFeatures, int outFeatures)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var bias = state.ContainsKey(prefix + "bias") ? StateDict.Vector(state, prefix + "bias", outFeatures) : null;
+        return new Linear(StateDict.Matrix(state, prefix + "weight", outFeatures, inFeatures), bias);
+    }
+
+    /// <summary>Writes <c>{prefix}weight</c> and, when there is one, <c>{prefix}bias</c> (as [1 × out]).</summary>
+    /// <param name="state">The dictionary to add to.</param>
+    /// <param name="prefix">The name prefix.</param>
+    public void AddTo(IDictionary<string, Matrix<float>> state, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state[prefix + "weight"] = Weight.Clone();
+        if (Bias is not null)
+        {
+            state[prefix + "bias"] = StateDict.Row(Bias);
+        }
+    }
+
+    /// <summary>A layer that uses <paramref name="weight"/> itself, not a copy: weight tying (the LM head sharing the embedding).</summary>
+    internal static Linear Sharing(Matrix<float> weight, Vector<float>? bias) => new(weight, bias, copy: false);
 
     /// <summary>y = x·Wᵀ + b.</summary>
     /// <param name="x">[n × in], one row per token.</param>

@@ -54,10 +54,15 @@ public sealed class SinusoidalPositionalEncoding : IPositionalEncoding
     }
 
     /// <inheritdoc />
-    public Matrix<float> Forward(Matrix<float> x)
+    public Matrix<float> Forward(Matrix<float> x) => Forward(x, 0);
+
+    /// <inheritdoc />
+    public Matrix<float> Forward(Matrix<float> x, int startPosition)
     {
         Shapes.RequireColumns(x, nameof(x), ModelDim, $"d_model of the positional table {Shapes.Of(MaxLength, ModelDim)}");
-        return x + Encode(x.RowCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(startPosition);
+        SinusoidalPositionalEncoding.CheckLength(startPosition + x.RowCount, MaxLength);
+        return x + _table.SubMatrix(startPosition, x.RowCount, 0, ModelDim);
     }
 
     internal static void CheckLength(int length, int maxLength)

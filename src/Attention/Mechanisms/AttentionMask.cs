@@ -33,6 +33,18 @@ public sealed class AttentionMask
     /// </summary>
     public static AttentionMask Causal { get; } = new("causal", null, null, (i, j) => j > i ? float.NegativeInfinity : 0.0f);
 
+    /// <summary>
+    /// The causal mask for queries that continue a sequence: query i stands at position <paramref name="queryOffset"/> + i
+    /// and sees keys 0 … offset + i. The decoder's KV cache uses it when several new tokens attend to cached ones.
+    /// </summary>
+    /// <param name="queryOffset">How many keys come before the first query's own position (0 gives <see cref="Causal"/>).</param>
+    /// <returns>The mask, fitting any shape.</returns>
+    public static AttentionMask CausalFrom(int queryOffset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(queryOffset);
+        return queryOffset == 0 ? Causal : new AttentionMask($"causal from {queryOffset}", null, null, (i, j) => j > i + queryOffset ? float.NegativeInfinity : 0.0f);
+    }
+
     /// <summary>A short description of the mask, for messages and printing.</summary>
     public string Description { get; }
 

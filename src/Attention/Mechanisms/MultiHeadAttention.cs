@@ -183,6 +183,18 @@ public sealed class MultiHeadAttention
         return state;
     }
 
+    /// <summary>Writes the parameters under PyTorch's names with <paramref name="prefix"/> (see <see cref="ToStateDict"/>).</summary>
+    /// <param name="state">The dictionary to add to.</param>
+    /// <param name="prefix">E.g. <c>"encoder.layers.0.self_attn."</c>.</param>
+    public void AddTo(IDictionary<string, Matrix<float>> state, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (var (name, value) in ToStateDict(prefix))
+        {
+            state[name] = value;
+        }
+    }
+
     /// <summary>Self-attention: <c>Forward(x, x, x, mask, needWeights)</c>.</summary>
     /// <param name="x">[n × E], one row per token.</param>
     /// <param name="mask">Optional mask fitting [n × n].</param>
@@ -202,9 +214,25 @@ public sealed class MultiHeadAttention
     public MultiHeadAttentionOutput Forward(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask = null, bool needWeights = true)
     {
         CheckInputs(query, key, value, mask);
-        var q = QueryProjection.Forward(query);   // [n × E]
         var k = KeyProjection.Forward(key);       // [m × E]
         var v = ValueProjection.Forward(value);   // [m × E]
+        return Attend(query, k, v, mask, needWeights);
+    }
+
+    /// <summary>
+    /// The part of <see cref="Forward(Matrix{float}, Matrix{float}, Matrix{float}, AttentionMask?, bool)"/> after the key
+    /// and value projections, for callers that keep K and V between calls (the decoder's KV cache).
+    /// </summary>
+    /// <param name="query">[n × E], not yet projected.</param>
+    /// <param name="keys">K = key·W_Kᵀ + b_K, [m × E], already projected.</param>
+    /// <param name="values">V = value·W_Vᵀ + b_V, [m × E], already projected.</param>
+    /// <param name="mask">Optional mask fitting [n × m].</param>
+    /// <param name="needWeights">Whether to return the weights.</param>
+    /// <returns>As <c>Forward</c>.</returns>
+    internal MultiHeadAttentionOutput Attend(Matrix<float> query, Matrix<float> keys, Matrix<float> values, AttentionMask? mask, bool needWeights)
+    {
+        var q = QueryProjection.Forward(query);   // [n × E]
+        var (k, v) = (keys, values);
 
         var heads = new AttentionOutput[HeadCount];
         for (var h = 0; h < HeadCount; h++)

@@ -55,6 +55,17 @@ public sealed class Fixture
     /// <summary>A 1-d tensor as the one-row matrix a state dictionary holds ([n] as [1 × n]).</summary>
     public Matrix<float> Row(string name) => Vector(name).ToRowMatrix();
 
+    /// <summary>The module parameters the script stored as "param:{state_dict name}", 1-d tensors as [1 × n].</summary>
+    public Dictionary<string, Matrix<float>> State()
+    {
+        var state = new Dictionary<string, Matrix<float>>(StringComparer.Ordinal);
+        foreach (var tensor in _root.GetProperty("tensors").EnumerateObject().Where(t => t.Name.StartsWith("param:", StringComparison.Ordinal)))
+        {
+            state[tensor.Name["param:".Length..]] = Shape(tensor.Name).Length == 1 ? Row(tensor.Name) : Matrix(tensor.Name);
+        }
+        return state;
+    }
+
     public string Text(string scalarName) => _root.GetProperty("scalars").GetProperty(scalarName).GetString()!;
 
     private JsonElement Tensor(string name) => _root.GetProperty("tensors").GetProperty(name);

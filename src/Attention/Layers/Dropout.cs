@@ -1,0 +1,47 @@
+// Dropout (Srivastava et al., 2014), used by the paper on every sub-layer output and on the embeddings (§5.4).
+using Attention.Randomness;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Layers;
+
+/// <summary>Zeroes each entry with probability p and scales the rest by 1/(1 − p), in training mode only; the identity otherwise.</summary>
+/// <remarks>The mask comes from a seeded <see cref="TorchGenerator"/> (uniform u &lt; p drops), so a run is repeatable;
+/// it is not PyTorch's mask, which comes from its own bernoulli_ kernel. Not thread-safe in training mode.</remarks>
+public sealed class Dropout
+{
+    private readonly TorchGenerator _generator;
+
+    /// <summary>Creates a dropout layer.</summary>
+    /// <param name="probability">p, in [0, 1).</param>
+    /// <param name="generator">The source of the masks.</param>
+    public Dropout(float probability, TorchGenerator generator)
+    {
+        if (!(probability >= 0.0f && probability < 1.0f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(probability), probability, "Dropout probability must be in [0, 1).");
+        }
+        ArgumentNullException.ThrowIfNull(generator);
+        Probability = probability;
+        _generator = generator;
+    }
+
+    /// <summary>p, the probability of zeroing an entry.</summary>
+    public float Probability { get; }
+
+    /// <summary>When false (the default, evaluation), <see cref="Forward"/> returns its input unchanged.</summary>
+    public bool Training { get; set; }
+
+    /// <summary>Applies dropout in training mode.</summary>
+    /// <param name="x">[n × d]; not modified.</param>
+    /// <returns>x itself when not training or p = 0; otherwise a new [n × d] with dropped entries zero and the rest scaled by 1/(1 − p).</returns>
+    public Matrix<float> Forward(Matrix<float> x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (!Training || Probability == 0.0f)
+        {
+            return x;
+        }
+        var scale = 1.0f / (1.0f - Probability);
+        return x.Map(v => _generator.NextFloat() < Probability ? 0.0f : v * scale);
+    }
+}

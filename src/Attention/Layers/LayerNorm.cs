@@ -1,0 +1,100 @@
+// "Attention Is All You Need", §3.1: "the output of each sub-layer is LayerNorm(x + Sublayer(x))" (Ba et al., 2016).
+//   y = (x − mean(x)) / √(var(x) + ε) · γ + β,   per row, with the biased variance (divide by d, not d − 1).
+using Attention.Serialization;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Layers;
+
+/// <summary>PyTorch's <c>nn.LayerNorm(d)</c>: each row normalised to mean 0 and variance 1, then scaled by γ and shifted by β.</summary>
+/// <remarks>Mean and variance are accumulated in double, then the row is normalised in float32. On rows whose mean is
+/// large against their spread (values near 1000 that differ in the fourth digit) float32 itself loses digits: PyTorch
+/// agrees with the exact result only to about 1e-4 there.</remarks>
+public sealed class LayerNorm
+{
+    /// <summary>Creates a layer with γ = 1 and β = 0, as PyTorch initialises it.</summary>
+    /// <param name="dimension">d, the width of each row.</param>
+    /// <param name="epsilon">ε, added to the variance inside the square root.</param>
+    public LayerNorm(int dimension, float epsilon = 1e-5f)
+        : this(Vector<float>.Build.Dense(dimension, 1.0f), Vector<float>.Build.Dense(dimension), epsilon)
+    {
+    }
+
+    /// <summary>Creates a layer from given parameters (copied).</summary>
+    /// <param name="gain">γ, PyTorch's <c>weight</c>, [d].</param>
+    /// <param name="bias">β, PyTorch's <c>bias</c>, [d].</param>
+    /// <param name="epsilon">ε.</param>
+    public LayerNorm(Vector<float> gain, Vector<float> bias, float epsilon = 1e-5f)
+    {
+        ArgumentNullException.ThrowIfNull(gain);
+        ArgumentNullException.ThrowIfNull(bias);
+        ArgumentOutOfRangeException.ThrowIfZero(gain.Count, nameof(gain));
+        if (bias.Count != gain.Count)
+        {
+            throw new ArgumentException($"bias must have {gain.Count} entries like the gain, but has {bias.Count}.", nameof(bias));
+        }
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epsilon);
+        Gain = gain.Clone();
+        Bias = bias.Clone();
+        Epsilon = epsilon;
+    }
+
+    /// <summary>γ, [d] (PyTorch's <c>weight</c>).</summary>
+    public Vector<float> Gain { get; }
+
+    /// <summary>β, [d] (PyTorch's <c>bias</c>).</summary>
+    public Vector<float> Bias { get; }
+
+    /// <summary>ε, added to the variance.</summary>
+    public float Epsilon { get; }
+
+    /// <summary>d, the width of a row.</summary>
+    public int Dimension => Gain.Count;
+
+    /// <summary>Reads <c>{prefix}weight</c> and <c>{prefix}bias</c>, each [d].</summary>
+    /// <param name="state">Named parameters.</param>
+    /// <param name="prefix">E.g. <c>"encoder.layers.0.norm1."</c>.</param>
+    /// <param name="dimension">d.</param>
+    /// <param name="epsilon">ε.</param>
+    /// <returns>The layer.</returns>
+    public static LayerNorm FromStateDict(IReadOnlyDictionary<string, Matrix<float>> state, string prefix, int dimension, float epsilon = 1e-5f) =>
+        new(StateDict.Vector(state, prefix + "weight", dimension), StateDict.Vector(state, prefix + "bias", dimension), epsilon);
+
+    /// <summary>Writes <c>{prefix}weight</c> and <c>{prefix}bias</c> as [1 × d].</summary>
+    /// <param name="state">The dictionary to add to.</param>
+    /// <param name="prefix">The name prefix.</param>
+    public void AddTo(IDictionary<string, Matrix<float>> state, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state[prefix + "weight"] = StateDict.Row(Gain);
+        state[prefix + "bias"] = StateDict.Row(Bias);
+    }
+
+    /// <summary>Normalises every row.</summary>
+    /// <param name="x">[n × d]; not modified.</param>
+    /// <returns>[n × d].</returns>
+    public Matrix<float> Forward(Matrix<float> x)
+    {
+        Shapes.RequireColumns(x, nameof(x), Dimension, "the LayerNorm width d");
+        var y = Matrix<float>.Build.Dense(x.RowCount, x.ColumnCount);
+        for (var i = 0; i < x.RowCount; i++)
+        {
+            double sum = 0, sumOfSquares = 0;
+            for (var j = 0; j < Dimension; j++)
+            {
+                sum += x[i, j];
+            }
+            var mean = sum / Dimension;
+            for (var j = 0; j < Dimension; j++)
+            {
+                var centered = x[i, j] - mean;
+                sumOfSquares += centered * centered;
+            }
+            var inverseStd = (float)(1.0 / Math.Sqrt(sumOfSquares / Dimension + Epsilon)); // biased variance, ε inside the root
+            for (var j = 0; j < Dimension; j++)
+            {
+                y[i, j] = (x[i, j] - (float)mean) * inverseStd * Gain[j] + Bias[j];
+            }
+        }
+        return y;
+    }
+}

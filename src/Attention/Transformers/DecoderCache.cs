@@ -1,0 +1,73 @@
+// The KV cache. At decoding step t the decoder adds one token; causal masking means no earlier row of any layer
+// changes, so each layer's self-attention keys and values for positions < t can be kept instead of recomputed, and
+// the cross-attention keys and values of the encoder memory never change at all. Step t then costs O(t), not O(t²).
+using Attention.Mechanisms;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Transformers;
+
+/// <summary>What a <see cref="Decoder"/> keeps between decoding steps: per layer, the projected self-attention keys and
+/// values of every target token so far, and the projected keys and values of the encoder memory.</summary>
+/// <remarks>One cache belongs to one sequence being decoded; <see cref="Clone"/> forks it (beam search).</remarks>
+public sealed class DecoderCache
+{
+    private readonly LayerCache[] _layers;
+
+    internal DecoderCache(int layerCount) => _layers = [.. Enumerable.Range(0, layerCount).Select(_ => new LayerCache())];
+
+    private DecoderCache(LayerCache[] layers) => _layers = layers;
+
+    /// <summary>How many target tokens the cache holds.</summary>
+    public int Length => _layers.Length == 0 ? 0 : _layers[0].Length;
+
+    internal LayerCache this[int layer] => _layers[layer];
+
+    /// <summary>An independent copy: decoding on from the copy does not change this cache.</summary>
+    /// <returns>The copy.</returns>
+    public DecoderCache Clone() => new([.. _layers.Select(l => l.Clone())]);
+}
+
+/// <summary>One decoder layer's cached keys and values, [t × d_model] each, already projected by W_K and W_V.</summary>
+internal sealed class LayerCache
+{
+    private Matrix<float>? _selfKeys;
+    private Matrix<float>? _selfValues;
+    private Matrix<float>? _memoryKeys;
+    private Matrix<float>? _memoryValues;
+
+    public int Length => _selfKeys?.RowCount ?? 0;
+
+    /// <summary>Self-attention of the new rows <paramref name="x"/> [r × d] over all cached rows plus themselves.</summary>
+    public MultiHeadAttentionOutput AttendToSelf(MultiHeadAttention attention, Matrix<float> x, bool needWeights)
+    {
+        var earlier = Length;
+        var keys = attention.KeyProjection.Forward(x);     // [r × d], the new tokens' keys
+        var values = attention.ValueProjection.Forward(x);
+        _selfKeys = _selfKeys is null ? keys : _selfKeys.Stack(keys);           // [t × d]
+        _selfValues = _selfValues is null ? values : _selfValues.Stack(values);
+        // New row i stands at position earlier + i: it sees every cached key and the new ones up to itself.
+        return attention.Attend(x, _selfKeys, _selfValues, AttentionMask.CausalFrom(earlier), needWeights);
+    }
+
+    /// <summary>Cross-attention of the new rows over the memory, whose keys and values are projected once.</summary>
+    public MultiHeadAttentionOutput AttendToMemory(MultiHeadAttention attention, Matrix<float> x, Matrix<float> memory, AttentionMask? memoryMask, bool needWeights)
+    {
+        _memoryKeys ??= attention.KeyProjection.Forward(memory);
+        _memoryValues ??= attention.ValueProjection.Forward(memory);
+        if (_memoryKeys.RowCount != memory.RowCount)
+        {
+            throw new ArgumentException($"This cache was filled for a memory of {_memoryKeys.RowCount} tokens, but the memory now has {memory.RowCount}; use a new cache per source.", nameof(memory));
+        }
+        memoryMask?.RequireFits(x.RowCount, memory.RowCount, nameof(memoryMask));
+        return attention.Attend(x, _memoryKeys, _memoryValues, memoryMask, needWeights);
+    }
+
+    // Matrices are replaced, never changed in place, so a clone may share them.
+    public LayerCache Clone() => new()
+    {
+        _selfKeys = _selfKeys,
+        _selfValues = _selfValues,
+        _memoryKeys = _memoryKeys,
+        _memoryValues = _memoryValues,
+    };
+}

@@ -1,0 +1,144 @@
+// "Attention Is All You Need", §3.1 and Figure 1 (right): "In addition to the two sub-layers in each encoder layer,
+// the decoder inserts a third sub-layer, which performs multi-head attention over the output of the encoder stack."
+//   post-norm:  x = Norm1(x + MaskedSelfAttention(x));  x = Norm2(x + CrossAttention(x, memory));  x = Norm3(x + FFN(x))
+using Attention.Layers;
+using Attention.Mechanisms;
+using Attention.Randomness;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Transformers;
+
+/// <summary>One decoder layer, equal to PyTorch's <c>nn.TransformerDecoderLayer</c> (batch_first): masked self-attention,
+/// cross-attention over the encoder's memory, feed-forward, each with a residual connection and a LayerNorm.</summary>
+public sealed class DecoderLayer
+{
+    private static readonly string[] NormNames = ["norm1.", "norm2.", "norm3."];
+
+    /// <summary>Creates a layer with PyTorch's initialisation order: self_attn, multihead_attn, linear1, linear2.</summary>
+    /// <param name="options">Sizes and switches.</param>
+    /// <param name="generator">The random source for weights and dropout.</param>
+    public DecoderLayer(TransformerOptions options, TorchGenerator generator)
+        : this(options,
+               new MultiHeadAttention(options.ModelDim, options.HeadCount, generator),
+               new MultiHeadAttention(options.ModelDim, options.HeadCount, generator),
+               new FeedForward(options.ModelDim, options.FeedForwardDim, options.Activation, generator, options.Dropout),
+               [new LayerNorm(options.ModelDim, options.LayerNormEpsilon), new LayerNorm(options.ModelDim, options.LayerNormEpsilon), new LayerNorm(options.ModelDim, options.LayerNormEpsilon)],
+               generator)
+    {
+    }
+
+    private DecoderLayer(TransformerOptions options, MultiHeadAttention selfAttention, MultiHeadAttention crossAttention, FeedForward feedForward, LayerNorm[] norms, TorchGenerator generator)
+    {
+        (Options, SelfAttention, CrossAttention, FeedForward) = (options, selfAttention, crossAttention, feedForward);
+        (Norm1, Norm2, Norm3) = (norms[0], norms[1], norms[2]);
+        (Dropout1, Dropout2, Dropout3) = (new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator));
+    }
+
+    /// <summary>The sizes and switches.</summary>
+    public TransformerOptions Options { get; }
+
+    /// <summary>Masked multi-head self-attention over the target (<c>self_attn</c>).</summary>
+    public MultiHeadAttention SelfAttention { get; }
+
+    /// <summary>Multi-head attention from the target to the encoder's memory (<c>multihead_attn</c>).</summary>
+    public MultiHeadAttention CrossAttention { get; }
+
+    /// <summary>The feed-forward network (<c>linear1</c>, <c>linear2</c>).</summary>
+    public FeedForward FeedForward { get; }
+
+    /// <summary>LayerNorm of the self-attention sub-layer (<c>norm1</c>).</summary>
+    public LayerNorm Norm1 { get; }
+
+    /// <summary>LayerNorm of the cross-attention sub-layer (<c>norm2</c>).</summary>
+    public LayerNorm Norm2 { get; }
+
+    /// <summary>LayerNorm of the feed-forward sub-layer (<c>norm3</c>).</summary>
+    public LayerNorm Norm3 { get; }
+
+    /// <summary>Dropout on the self-attention output.</summary>
+    public Dropout Dropout1 { get; }
+
+    /// <summary>Dropout on the cross-attention output.</summary>
+    public Dropout Dropout2 { get; }
+
+    /// <summary>Dropout on the feed-forward output.</summary>
+    public Dropout Dropout3 { get; }
+
+    /// <summary>Reads a layer saved under <c>nn.TransformerDecoderLayer</c> names: <c>self_attn.*</c>, <c>multihead_attn.*</c>, <c>linear1.*</c>, <c>linear2.*</c>, <c>norm1.*</c> … <c>norm3.*</c>.</summary>
+    /// <param name="state">Named parameters.</param>
+    /// <param name="prefix">E.g. <c>"decoder.layers.0."</c>.</param>
+    /// <param name="options">Sizes to check the shapes against.</param>
+    /// <param name="generator">The source for dropout masks.</param>
+    /// <returns>The layer.</returns>
+    public static DecoderLayer FromStateDict(IReadOnlyDictionary<string, Matrix<float>> state, string prefix, TransformerOptions options, TorchGenerator generator)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var norms = NormNames.Select(n => LayerNorm.FromStateDict(state, prefix + n, options.ModelDim, options.LayerNormEpsilon)).ToArray();
+        return new DecoderLayer(options,
+            EncoderLayer.LoadAttention(state, prefix + "self_attn.", options),
+            EncoderLayer.LoadAttention(state, prefix + "multihead_attn.", options),
+            Layers.FeedForward.FromStateDict(state, prefix, options.ModelDim, options.FeedForwardDim, options.Activation, new Dropout(options.Dropout, generator)),
+            norms, generator);
+    }
+
+    /// <summary>Writes the parameters under <c>nn.TransformerDecoderLayer</c> names.</summary>
+    /// <param name="state">The dictionary to add to.</param>
+    /// <param name="prefix">E.g. <c>"decoder.layers.0."</c>.</param>
+    public void AddTo(IDictionary<string, Matrix<float>> state, string prefix)
+    {
+        SelfAttention.AddTo(state, prefix + "self_attn.");
+        CrossAttention.AddTo(state, prefix + "multihead_attn.");
+        FeedForward.AddTo(state, prefix);
+        Norm1.AddTo(state, prefix + "norm1.");
+        Norm2.AddTo(state, prefix + "norm2.");
+        Norm3.AddTo(state, prefix + "norm3.");
+    }
+
+    /// <summary>The three sub-layers over the whole target at once.</summary>
+    /// <param name="x">[m × d_model], embedded target tokens with positions.</param>
+    /// <param name="memory">[n × d_model], the encoder's output.</param>
+    /// <param name="targetMask">Mask fitting [m × m] for self-attention, usually <see cref="AttentionMask.Causal"/>.</param>
+    /// <param name="memoryMask">Mask fitting [m × n] for cross-attention, usually source key padding.</param>
+    /// <returns>[m × d_model].</returns>
+    public Matrix<float> Forward(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask = null, AttentionMask? memoryMask = null) =>
+        Forward(x, memory, targetMask, memoryMask, cache: null, weights: null);
+
+    /// <summary>
+    /// The same sub-layers; with a <paramref name="cache"/>, x holds only the newest target rows, self-attention also sees
+    /// the keys and values cached from earlier rows (and adds the new ones), and cross-attention reuses the memory's
+    /// projected keys and values. <paramref name="weights"/>, when given, receives the averaged self- and cross-attention weights.
+    /// </summary>
+    internal Matrix<float> Forward(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, LayerCache? cache, List<(Matrix<float> Self, Matrix<float> Cross)>? weights)
+    {
+        Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
+        Shapes.RequireColumns(memory, nameof(memory), Options.ModelDim, "d_model");
+        var needWeights = weights is not null;
+        MultiHeadAttentionOutput self = default!, cross = default!;
+        Matrix<float> SelfBlock(Matrix<float> h) => (self = cache is null
+            ? SelfAttention.Forward(h, targetMask, needWeights)
+            : cache.AttendToSelf(SelfAttention, h, needWeights)).Output;
+        Matrix<float> CrossBlock(Matrix<float> h) => (cross = cache is null
+            ? CrossAttention.Forward(h, memory, memory, memoryMask, needWeights)
+            : cache.AttendToMemory(CrossAttention, h, memory, memoryMask, needWeights)).Output;
+
+        if (Options.NormFirst)
+        {
+            x = x + Dropout1.Forward(SelfBlock(Norm1.Forward(x)));
+            x = x + Dropout2.Forward(CrossBlock(Norm2.Forward(x)));
+            x = x + Dropout3.Forward(FeedForward.Forward(Norm3.Forward(x)));
+        }
+        else
+        {
+            x = Norm1.Forward(x + Dropout1.Forward(SelfBlock(x)));
+            x = Norm2.Forward(x + Dropout2.Forward(CrossBlock(x)));
+            x = Norm3.Forward(x + Dropout3.Forward(FeedForward.Forward(x)));
+        }
+        weights?.Add((self.AverageWeights!, cross.AverageWeights!));
+        return x;
+    }
+
+    /// <summary>Switches dropout on (training) or off (evaluation).</summary>
+    /// <param name="training">True for training mode.</param>
+    public void SetTraining(bool training) =>
+        Dropout1.Training = Dropout2.Training = Dropout3.Training = FeedForward.Dropout.Training = training;
+}

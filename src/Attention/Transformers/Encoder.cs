@@ -1,0 +1,80 @@
+// Figure 1, left: "The encoder is composed of a stack of N = 6 identical layers" (§3.1).
+using Attention.Layers;
+using Attention.Mechanisms;
+using Attention.Randomness;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Transformers;
+
+/// <summary>The encoder stack, PyTorch's <c>nn.TransformerEncoder</c>: N <see cref="EncoderLayer"/>s, then an optional final LayerNorm (<c>encoder.norm</c>).</summary>
+public sealed class Encoder
+{
+    /// <summary>Creates N freshly initialised layers (and the final norm when <see cref="TransformerOptions.FinalNorm"/>).</summary>
+    /// <param name="options">Sizes and switches.</param>
+    /// <param name="generator">The random source.</param>
+    public Encoder(TransformerOptions options, TorchGenerator generator)
+        : this(options, [.. Enumerable.Range(0, options.EncoderLayers).Select(_ => new EncoderLayer(options, generator))],
+               options.FinalNorm ? new LayerNorm(options.ModelDim, options.LayerNormEpsilon) : null)
+    {
+    }
+
+    private Encoder(TransformerOptions options, EncoderLayer[] layers, LayerNorm? norm) => (Options, Layers, Norm) = (options, layers, norm);
+
+    /// <summary>The sizes and switches.</summary>
+    public TransformerOptions Options { get; }
+
+    /// <summary>The N layers, in order (<c>encoder.layers.0</c> first).</summary>
+    public IReadOnlyList<EncoderLayer> Layers { get; }
+
+    /// <summary>The final LayerNorm (<c>encoder.norm</c>), or null.</summary>
+    public LayerNorm? Norm { get; }
+
+    /// <summary>Reads <c>{prefix}layers.{i}.*</c> for i &lt; N and, with a final norm, <c>{prefix}norm.*</c>.</summary>
+    /// <param name="state">Named parameters.</param>
+    /// <param name="prefix">Usually <c>"encoder."</c>.</param>
+    /// <param name="options">Sizes and switches.</param>
+    /// <param name="generator">The source for dropout masks.</param>
+    /// <returns>The encoder.</returns>
+    public static Encoder FromStateDict(IReadOnlyDictionary<string, Matrix<float>> state, string prefix, TransformerOptions options, TorchGenerator generator)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var layers = Enumerable.Range(0, options.EncoderLayers).Select(i => EncoderLayer.FromStateDict(state, $"{prefix}layers.{i}.", options, generator)).ToArray();
+        var norm = options.FinalNorm ? LayerNorm.FromStateDict(state, prefix + "norm.", options.ModelDim, options.LayerNormEpsilon) : null;
+        return new Encoder(options, layers, norm);
+    }
+
+    /// <summary>Writes the parameters under <c>nn.TransformerEncoder</c> names.</summary>
+    /// <param name="state">The dictionary to add to.</param>
+    /// <param name="prefix">Usually <c>"encoder."</c>.</param>
+    public void AddTo(IDictionary<string, Matrix<float>> state, string prefix)
+    {
+        for (var i = 0; i < Layers.Count; i++)
+        {
+            Layers[i].AddTo(state, $"{prefix}layers.{i}.");
+        }
+        Norm?.AddTo(state, prefix + "norm.");
+    }
+
+    /// <summary>memory = Norm(layer_N(… layer_1(x))).</summary>
+    /// <param name="x">[n × d_model], embedded source tokens with positions.</param>
+    /// <param name="mask">Optional mask fitting [n × n], usually source key padding.</param>
+    /// <returns>The memory the decoder attends to, [n × d_model].</returns>
+    public Matrix<float> Forward(Matrix<float> x, AttentionMask? mask = null)
+    {
+        foreach (var layer in Layers)
+        {
+            x = layer.Forward(x, mask);
+        }
+        return Norm?.Forward(x) ?? x;
+    }
+
+    /// <summary>Switches dropout on (training) or off (evaluation) in every layer.</summary>
+    /// <param name="training">True for training mode.</param>
+    public void SetTraining(bool training)
+    {
+        foreach (var layer in Layers)
+        {
+            layer.SetTraining(training);
+        }
+    }
+}

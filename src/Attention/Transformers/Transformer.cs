@@ -1,0 +1,180 @@
+// "Attention Is All You Need", Figure 1: embeddings (·√d_model, §3.4) + positional encodings (§3.5) → encoder stack;
+// shifted target embeddings + positions → decoder stack attending to the encoder's memory → linear → softmax.
+using Attention.Layers;
+using Attention.Mechanisms;
+using Attention.Randomness;
+using Attention.Serialization;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Transformers;
+
+/// <summary>
+/// The encoder-decoder Transformer with token embeddings, positional encodings and an LM head. The encoder and decoder
+/// use PyTorch's <c>nn.Transformer</c> parameter names (<c>encoder.layers.0.self_attn.in_proj_weight</c>, …,
+/// <c>encoder.norm.weight</c>, <c>decoder.norm.weight</c>); the parts nn.Transformer lacks are named
+/// <c>source_embedding.weight</c>, <c>target_embedding.weight</c>, <c>positional_encoding.weight</c> (learned positions
+/// only) and <c>lm_head.weight</c>, <c>lm_head.bias</c>.
+/// </summary>
+/// <remarks>Inference is thread-safe: <see cref="Encode"/>, <see cref="Decode"/> and <see cref="Forward"/> keep no state
+/// between calls (a <see cref="DecoderCache"/> belongs to its caller). Dropout is off until <see cref="SetTraining"/>.</remarks>
+public sealed class Transformer
+{
+    /// <summary>Creates a model with fresh weights: source and target embeddings N(0, 1), encoder, decoder and LM head
+    /// with PyTorch's initialisations, drawn in that order from <paramref name="generator"/>.</summary>
+    /// <param name="options">Sizes and switches; see <see cref="TransformerOptions"/>.</param>
+    /// <param name="generator">The random source.</param>
+    public Transformer(TransformerOptions options, TorchGenerator generator)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(generator);
+        options.Validate();
+        Options = options;
+        SourceEmbedding = new Embedding(options.SourceVocabularySize, options.ModelDim, generator);
+        TargetEmbedding = new Embedding(options.TargetVocabularySize, options.ModelDim, generator);
+        Positions = options.LearnedPositions
+            ? new LearnedPositionalEncoding(options.MaxLength, options.ModelDim, generator)
+            : new SinusoidalPositionalEncoding(options.ModelDim, options.MaxLength);
+        Encoder = new Encoder(options, generator);
+        Decoder = new Decoder(options, generator);
+        LmHead = options.TieOutputToEmbedding
+            ? Linear.Sharing(TargetEmbedding.Weight, Vector<float>.Build.Dense(options.TargetVocabularySize))
+            : new Linear(options.ModelDim, options.TargetVocabularySize, generator);
+        EmbeddingDropout = new Dropout(options.Dropout, generator);
+    }
+
+    private Transformer(TransformerOptions options, Embedding source, Embedding target, IPositionalEncoding positions, Encoder encoder, Decoder decoder, Linear lmHead, TorchGenerator generator)
+    {
+        (Options, SourceEmbedding, TargetEmbedding, Positions, Encoder, Decoder, LmHead) = (options, source, target, positions, encoder, decoder, lmHead);
+        EmbeddingDropout = new Dropout(options.Dropout, generator);
+    }
+
+    /// <summary>The sizes and switches.</summary>
+    public TransformerOptions Options { get; }
+
+    /// <summary>Source token vectors, [source vocab × d_model].</summary>
+    public Embedding SourceEmbedding { get; }
+
+    /// <summary>Target token vectors, [target vocab × d_model].</summary>
+    public Embedding TargetEmbedding { get; }
+
+    /// <summary>The positional encoding added to both embedded sequences.</summary>
+    public IPositionalEncoding Positions { get; }
+
+    /// <summary>The encoder stack.</summary>
+    public Encoder Encoder { get; }
+
+    /// <summary>The decoder stack.</summary>
+    public Decoder Decoder { get; }
+
+    /// <summary>The LM head, d_model → target vocab: weight [vocab × d_model] (the target embedding itself when tied), bias [vocab].</summary>
+    public Linear LmHead { get; }
+
+    /// <summary>Dropout on embeddings plus positions.</summary>
+    public Dropout EmbeddingDropout { get; }
+
+    /// <summary>Builds a model from named parameters (copied), checking every shape against <paramref name="options"/>.</summary>
+    /// <param name="state">The names listed on <see cref="Transformer"/>; with tied weights <c>lm_head.weight</c> may be absent.</param>
+    /// <param name="options">Sizes and switches the parameters must fit.</param>
+    /// <param name="generator">The source for dropout masks (weights come from <paramref name="state"/>).</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="ArgumentException">A parameter is missing or has another shape than the options imply; the message names it and both shapes.</exception>
+    public static Transformer FromStateDict(IReadOnlyDictionary<string, Matrix<float>> state, TransformerOptions options, TorchGenerator? generator = null)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        generator ??= new TorchGenerator(0);
+        var target = new Embedding(StateDict.Matrix(state, "target_embedding.weight", options.TargetVocabularySize, options.ModelDim));
+        IPositionalEncoding positions = options.LearnedPositions
+            ? new LearnedPositionalEncoding(StateDict.Matrix(state, "positional_encoding.weight", options.MaxLength, options.ModelDim))
+            : new SinusoidalPositionalEncoding(options.ModelDim, options.MaxLength);
+        var lmHead = options.TieOutputToEmbedding
+            ? Linear.Sharing(target.Weight, StateDict.Vector(state, "lm_head.bias", options.TargetVocabularySize))
+            : Linear.FromStateDict(state, "lm_head.", options.ModelDim, options.TargetVocabularySize);
+        return new Transformer(options,
+            new Embedding(StateDict.Matrix(state, "source_embedding.weight", options.SourceVocabularySize, options.ModelDim)),
+            target, positions,
+            Encoder.FromStateDict(state, "encoder.", options, generator),
+            Decoder.FromStateDict(state, "decoder.", options, generator),
+            lmHead, generator);
+    }
+
+    /// <summary>Reads a model from a safetensors file (see <see cref="SafeTensors"/>).</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="options">Sizes and switches the parameters must fit.</param>
+    /// <returns>The model.</returns>
+    public static Transformer Load(string path, TransformerOptions options) => FromStateDict(SafeTensors.Read(path), options);
+
+    /// <summary>Writes the model as a safetensors file that <see cref="Load"/> (or Python's <c>safetensors</c>) reads back.</summary>
+    /// <param name="path">The file to create or overwrite.</param>
+    public void Save(string path) => SafeTensors.Write(path, ToStateDict());
+
+    /// <summary>All parameters under their names (copies; with tied weights <c>lm_head.weight</c> is left out, as it is the target embedding).</summary>
+    /// <returns>Named matrices; 1-d tensors as [1 × n].</returns>
+    public Dictionary<string, Matrix<float>> ToStateDict()
+    {
+        var state = new Dictionary<string, Matrix<float>>(StringComparer.Ordinal)
+        {
+            ["source_embedding.weight"] = SourceEmbedding.Weight.Clone(),
+            ["target_embedding.weight"] = TargetEmbedding.Weight.Clone(),
+        };
+        if (Positions is LearnedPositionalEncoding learned)
+        {
+            state["positional_encoding.weight"] = learned.Table.Weight.Clone();
+        }
+        Encoder.AddTo(state, "encoder.");
+        Decoder.AddTo(state, "decoder.");
+        LmHead.AddTo(state, "lm_head.");
+        if (Options.TieOutputToEmbedding)
+        {
+            state.Remove("lm_head.weight");
+        }
+        return state;
+    }
+
+    /// <summary>Embedding·√d_model (when <see cref="TransformerOptions.ScaleEmbeddings"/>) + positions, then dropout.</summary>
+    /// <param name="embedding">Source or target embedding.</param>
+    /// <param name="ids">n token ids.</param>
+    /// <param name="startPosition">The position of the first id (non-zero for a decoding step).</param>
+    /// <returns>[n × d_model].</returns>
+    public Matrix<float> Embed(Embedding embedding, IReadOnlyList<int> ids, int startPosition = 0)
+    {
+        ArgumentNullException.ThrowIfNull(embedding);
+        var x = embedding.Forward(ids);
+        if (Options.ScaleEmbeddings)
+        {
+            x = x * MathF.Sqrt(Options.ModelDim);
+        }
+        return EmbeddingDropout.Forward(Positions.Forward(x, startPosition));
+    }
+
+    /// <summary>The encoder's memory for a source sentence.</summary>
+    /// <param name="source">n source token ids.</param>
+    /// <param name="sourceMask">Optional mask fitting [n × n], e.g. key padding.</param>
+    /// <returns>[n × d_model].</returns>
+    public Matrix<float> Encode(IReadOnlyList<int> source, AttentionMask? sourceMask = null) =>
+        Encoder.Forward(Embed(SourceEmbedding, source), sourceMask);
+
+    /// <summary>The decoder's output for a whole target under the causal mask.</summary>
+    /// <param name="target">m target token ids, starting with <c>&lt;sos&gt;</c>.</param>
+    /// <param name="memory">[n × d_model] from <see cref="Encode"/>.</param>
+    /// <param name="memoryMask">Optional cross-attention mask fitting [m × n].</param>
+    /// <returns>[m × d_model].</returns>
+    public Matrix<float> Decode(IReadOnlyList<int> target, Matrix<float> memory, AttentionMask? memoryMask = null) =>
+        Decoder.Forward(Embed(TargetEmbedding, target), memory, AttentionMask.Causal, memoryMask);
+
+    /// <summary>Next-token logits for every target position: LmHead(Decode(target, Encode(source))).</summary>
+    /// <param name="source">n source ids.</param>
+    /// <param name="target">m target ids (shifted right: <c>&lt;sos&gt;</c> first).</param>
+    /// <returns>[m × target vocab]; row i scores the token that follows target[0..i].</returns>
+    public Matrix<float> Forward(IReadOnlyList<int> source, IReadOnlyList<int> target) => LmHead.Forward(Decode(target, Encode(source)));
+
+    /// <summary>Switches dropout on (training) or off (evaluation, the default) everywhere.</summary>
+    /// <param name="training">True for training mode.</param>
+    public void SetTraining(bool training)
+    {
+        EmbeddingDropout.Training = training;
+        Encoder.SetTraining(training);
+        Decoder.SetTraining(training);
+    }
+}
