@@ -113,28 +113,32 @@ public sealed class DecoderLayer
         Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
         Shapes.RequireColumns(memory, nameof(memory), Options.ModelDim, "d_model");
         var needWeights = weights is not null;
-        MultiHeadAttentionOutput self = default!, cross = default!;
-        Matrix<float> SelfBlock(Matrix<float> h) => (self = cache is null
-            ? SelfAttention.Forward(h, targetMask, needWeights)
-            : cache.AttendToSelf(SelfAttention, h, needWeights)).Output;
-        Matrix<float> CrossBlock(Matrix<float> h) => (cross = cache is null
-            ? CrossAttention.Forward(h, memory, memory, memoryMask, needWeights)
-            : cache.AttendToMemory(CrossAttention, h, memory, memoryMask, needWeights)).Output;
-
+        MultiHeadAttentionOutput self, cross;
         if (Options.NormFirst)
         {
-            x = x + Dropout1.Forward(SelfBlock(Norm1.Forward(x)));
-            x = x + Dropout2.Forward(CrossBlock(Norm2.Forward(x)));
+            self = AttendToSelf(Norm1.Forward(x));
+            x = x + Dropout1.Forward(self.Output);
+            cross = AttendToMemory(Norm2.Forward(x));
+            x = x + Dropout2.Forward(cross.Output);
             x = x + Dropout3.Forward(FeedForward.Forward(Norm3.Forward(x)));
         }
         else
         {
-            x = Norm1.Forward(x + Dropout1.Forward(SelfBlock(x)));
-            x = Norm2.Forward(x + Dropout2.Forward(CrossBlock(x)));
+            self = AttendToSelf(x);
+            x = Norm1.Forward(x + Dropout1.Forward(self.Output));
+            cross = AttendToMemory(x);
+            x = Norm2.Forward(x + Dropout2.Forward(cross.Output));
             x = Norm3.Forward(x + Dropout3.Forward(FeedForward.Forward(x)));
         }
         weights?.Add((self.AverageWeights!, cross.AverageWeights!));
         return x;
+
+        // Masked self-attention over the target, and attention over the encoder's memory; through the cache when decoding step by step.
+        MultiHeadAttentionOutput AttendToSelf(Matrix<float> h) =>
+            cache is null ? SelfAttention.Forward(h, targetMask, needWeights) : cache.AttendToSelf(SelfAttention, h, needWeights);
+
+        MultiHeadAttentionOutput AttendToMemory(Matrix<float> h) =>
+            cache is null ? CrossAttention.Forward(h, memory, memory, memoryMask, needWeights) : cache.AttendToMemory(CrossAttention, h, memory, memoryMask, needWeights);
     }
 
     /// <summary>Switches dropout on (training) or off (evaluation).</summary>

@@ -15,6 +15,9 @@ public sealed record DecodingOptions
     /// <summary>Keep each layer's keys and values between steps (O(t) per step) instead of re-running the whole prefix (O(t²)). Same result either way.</summary>
     public bool UseCache { get; init; } = true;
 
+    /// <summary>Tokens never to produce (typically <c>&lt;pad&gt;</c>, <c>&lt;sos&gt;</c>, <c>&lt;unk&gt;</c>): their probability is set to 0 and the rest renormalised.</summary>
+    public IReadOnlyCollection<int> SuppressedTokens { get; init; } = [];
+
     /// <summary>Record, for every step, the averaged self- and cross-attention weights of the new token in every layer.</summary>
     public bool RecordAttention { get; init; }
 }

@@ -67,7 +67,7 @@ public sealed class Generator
             var candidates = new List<(Beam Parent, int Token, double LogP, float P, DecodingStep Step)>();
             foreach (var beam in live)
             {
-                var (probabilities, self, cross) = NextDistribution(beam.Tokens, memory, beam.Cache, options.RecordAttention);
+                var (probabilities, self, cross) = NextDistribution(beam.Tokens, memory, beam.Cache, options);
                 foreach (var token in TopIndices(probabilities, beamWidth))
                 {
                     var step = new DecodingStep(t, beam.Tokens[^1], token, probabilities[token], self, cross);
@@ -107,7 +107,7 @@ public sealed class Generator
         var logProbability = 0.0;
         for (var t = 0; t < options.MaxLength; t++)
         {
-            var (probabilities, self, cross) = NextDistribution(tokens, memory, cache, options.RecordAttention, sampling);
+            var (probabilities, self, cross) = NextDistribution(tokens, memory, cache, options, sampling);
             var next = choose(probabilities);
             steps.Add(new DecodingStep(t, tokens[^1], next, probabilities[next], self, cross));
             logProbability += Math.Log(probabilities[next]);
@@ -121,13 +121,13 @@ public sealed class Generator
     }
 
     /// <summary>
-    /// softmax(LmHead(decoder output at the last position) / T), filtered by top-k and top-p. With a cache only the last
+    /// softmax(LmHead(decoder output at the last position) / T), without suppressed tokens, filtered by top-k and top-p. With a cache only the last
     /// token goes through the decoder (at position t); without, the whole prefix is decoded again under the causal mask.
     /// </summary>
     private (float[] Probabilities, Matrix<float>[]? Self, Matrix<float>[]? Cross) NextDistribution(
-        List<int> tokens, Matrix<float> memory, DecoderCache? cache, bool record, SamplingOptions? sampling = null)
+        List<int> tokens, Matrix<float> memory, DecoderCache? cache, DecodingOptions options, SamplingOptions? sampling = null)
     {
-        var weights = record ? new List<(Matrix<float> Self, Matrix<float> Cross)>() : null;
+        var weights = options.RecordAttention ? new List<(Matrix<float> Self, Matrix<float> Cross)>() : null;
         Matrix<float> last;
         if (cache is not null)
         {
@@ -140,6 +140,13 @@ public sealed class Generator
             last = all.SubMatrix(all.RowCount - 1, 1, 0, all.ColumnCount);                                                       // [1 × d]
         }
         var logits = Model.LmHead.Forward(last).Row(0).ToArray();
+        foreach (var suppressed in options.SuppressedTokens)
+        {
+            if ((uint)suppressed < (uint)logits.Length)
+            {
+                logits[suppressed] = float.NegativeInfinity;
+            }
+        }
         var probabilities = Softmax(logits, sampling?.Temperature ?? 1.0f);
         if (sampling is not null)
         {

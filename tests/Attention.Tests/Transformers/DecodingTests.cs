@@ -157,4 +157,14 @@ public class DecodingTests
         var uncached = new Generator(Model).BeamSearch(Source, Options(cache: false, max: 8), beamWidth: 3);
         cached.Select(r => r.Tokens).Should().BeEquivalentTo(uncached.Select(r => r.Tokens), o => o.WithStrictOrdering());
     }
+
+    [Fact]
+    public void Suppressed_tokens_are_never_produced()
+    {
+        var free = new Generator(Model).Greedy(Source, Options(max: 20));
+        var suppressed = free.Tokens.Distinct().Take(2).ToArray();
+        var result = new Generator(Model).Greedy(Source, Options(max: 20) with { SuppressedTokens = suppressed });
+        result.Tokens.Should().NotContain(suppressed);
+        result.Steps.Should().OnlyContain(s => s.Probability > 0);
+    }
 }
