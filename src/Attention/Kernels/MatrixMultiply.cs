@@ -1,7 +1,8 @@
 // Matrix products on MathNet's column-major storage: element (i, j) of an [r × c] matrix sits at i + j·r.
 // Column-major makes C = A·B a sum of scaled columns,  C[:, j] = Σ_p B[p, j] · A[:, p],
 // so the inner loop runs down contiguous columns and vectorizes with no transposing copy.
-// This is the first, plain SIMD version: correct on every shape, not yet tiled or blocked.
+// At 512 and 256 bits the products go to the blocked, packed, register-tiled Gemm (see Gemm.cs and docs/kernels.md);
+// at 128 bits they use the simple column kernel below, which is where docs/kernels.md starts.
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Kernels;
@@ -14,6 +15,11 @@ internal static class MatrixMultiply
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
     {
         var width = SimdDispatch.Current;
+        if (Gemm.Supports(width))
+        {
+            Gemm.Multiply(a, 1, m, b, 1, k, c, m, k, n, width); // A(i, p) = a[i + p·m], B(p, j) = b[p + j·k]
+            return;
+        }
         for (var j = 0; j < n; j++)
         {
             var column = c.Slice(j * m, m);
@@ -29,6 +35,11 @@ internal static class MatrixMultiply
     public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
     {
         var width = SimdDispatch.Current;
+        if (Gemm.Supports(width))
+        {
+            Gemm.Multiply(a, 1, m, b, n, 1, c, m, k, n, width); // Bᵀ(p, j) = B(j, p) = b[j + p·n]
+            return;
+        }
         for (var j = 0; j < n; j++)
         {
             var column = c.Slice(j * m, m);
@@ -44,6 +55,11 @@ internal static class MatrixMultiply
     public static void TransposeMultiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
     {
         var width = SimdDispatch.Current;
+        if (Gemm.Supports(width))
+        {
+            Gemm.Multiply(a, k, 1, b, 1, k, c, m, k, n, width); // Aᵀ(i, p) = A(p, i) = a[p + i·k]
+            return;
+        }
         for (var j = 0; j < n; j++)
         {
             var bColumn = b.Slice(j * k, k);

@@ -75,6 +75,41 @@ public class MatrixMultiplyTests
         Expect.Close(actual, a.TransposeThisAndMultiply(b), 0, Tolerance(k), $"Aᵀ·B at {width} against MathNet");
     }
 
+    [Theory]
+    [InlineData(300, 300, 40)]   // m > MC and k > KC: several row blocks and two rank-256 updates, on two threads
+    [InlineData(130, 520, 800)]  // n > NC: two column blocks; ragged tiles in every direction
+    [InlineData(512, 64, 512)]   // Q·Kᵀ of one head
+    public void Large_products_cross_every_block_boundary_at_every_width(int m, int k, int n)
+    {
+        var a = RandomMatrices.Uniform(m, k, 7);
+        var b = RandomMatrices.Uniform(k, n, 8);
+        var reference = new float[m * n];
+        MatrixMultiplyReference.Multiply(a.ToColumnMajorArray(), b.ToColumnMajorArray(), reference, m, k, n);
+        foreach (var width in SimdDispatch.Available.Where(w => w != SimdWidth.Scalar))
+        {
+            using var _ = SimdDispatch.Force(width);
+            Expect.Close(MatrixMultiply.Multiply(a, b), Matrix<float>.Build.Dense(m, n, reference), 0, Tolerance(k), $"A·B [{m} × {k}]·[{k} × {n}] at {width}");
+            Expect.Close(MatrixMultiply.MultiplyTransposed(a, b.Transpose()), Matrix<float>.Build.Dense(m, n, reference), 0, Tolerance(k), $"A·Bᵀ at {width}");
+            Expect.Close(MatrixMultiply.TransposeMultiply(a.Transpose(), b), Matrix<float>.Build.Dense(m, n, reference), 0, Tolerance(k), $"Aᵀ·B at {width}");
+        }
+    }
+
+    [Fact]
+    public void The_blocked_product_is_bit_identical_on_one_thread_and_on_many()
+    {
+        var (m, k, n) = (517, 300, 260);
+        var a = RandomMatrices.Uniform(m, k, 9).ToColumnMajorArray();
+        var b = RandomMatrices.Uniform(k, n, 10).ToColumnMajorArray();
+        foreach (var width in SimdDispatch.Available.Where(Gemm.Supports))
+        {
+            var one = new float[m * n];
+            var many = new float[m * n];
+            Gemm.Multiply(a, 1, m, b, 1, k, one, m, k, n, width, maxThreads: 1);
+            Gemm.Multiply(a, 1, m, b, 1, k, many, m, k, n, width, maxThreads: 8);
+            Expect.BitExact(many, one, $"{width} on 8 threads against 1");
+        }
+    }
+
     [Fact]
     public void A_small_product_worked_by_hand()
     {

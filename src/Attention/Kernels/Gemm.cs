@@ -1,0 +1,197 @@
+// The blocked matrix product (the BLIS/GotoBLAS loop nest), C[m × n] = A[m × k] · B[k × n], on strided operands so that
+// one driver serves A·B, A·Bᵀ and Aᵀ·B over MathNet's column-major storage without transposing copies:
+//
+//   for jc in steps of NC:                 columns of C and B            (B block stays in L2/L3)
+//     for pc in steps of KC:               the shared dimension          (one rank-KC update of C)
+//       pack B[pc.., jc..] into NR-column panels, step by step
+//       for ic in steps of MC:             rows of C and A               (in parallel: each thread owns its rows of C)
+//         pack A[ic.., pc..] into MR-row panels
+//         for jr, ir:                      one MR × NR register tile of C (the micro-kernel)
+//
+// Packing lays out each panel so the micro-kernel reads consecutive floats, and pads ragged edges with zeros; edge
+// tiles go through a small scratch tile. Every C element is summed in the same order (pc blocks ascending, p ascending
+// inside) however the rows are split among threads, so the result is bit-identical on any core count.
+using System.Runtime.InteropServices;
+
+namespace Attention.Kernels;
+
+internal static unsafe class Gemm
+{
+    private const int KC = 256;
+    private const int MC = 128;
+    private const int NC = 768;
+
+    /// <summary>Below this many multiply-adds a product stays on the calling thread (starting threads costs more).</summary>
+    private const long ParallelThreshold = 1L << 21;
+
+    [ThreadStatic]
+    private static float[]? _packedA;
+
+    [ThreadStatic]
+    private static float[]? _packedB;
+
+    /// <summary>Whether the blocked kernel serves <paramref name="width"/> (the narrower widths use the simple column kernel).</summary>
+    public static bool Supports(SimdWidth width) => width is SimdWidth.Vector512 or SimdWidth.Vector256;
+
+    /// <summary>
+    /// C = A·B where A(i, p) = a[i·rowStrideA + p·columnStrideA] and B(p, j) = b[p·rowStrideB + j·columnStrideB];
+    /// C is column-major [m × n] and is overwritten.
+    /// </summary>
+    public static void Multiply(ReadOnlySpan<float> a, int rowStrideA, int columnStrideA, ReadOnlySpan<float> b, int rowStrideB, int columnStrideB,
+        Span<float> c, int m, int k, int n, SimdWidth width, int maxThreads = 0)
+    {
+        c[..(m * n)].Clear();
+        if (m == 0 || n == 0 || k == 0)
+        {
+            return;
+        }
+        var (mr, nr) = width == SimdWidth.Vector512 ? (GemmMicroKernel512.Rows, GemmMicroKernel512.Columns) : (GemmMicroKernel256.Rows, GemmMicroKernel256.Columns);
+        var threads = maxThreads > 0 ? maxThreads : Environment.ProcessorCount;
+        var parallel = threads > 1 && (long)m * n * k >= ParallelThreshold && m > MC;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            var (aa, bb, cc) = ((nint)pa, (nint)pb, (nint)pc);
+            for (var jc = 0; jc < n; jc += NC)
+            {
+                var nc = Math.Min(NC, n - jc);
+                for (var p0 = 0; p0 < k; p0 += KC)
+                {
+                    var kc = Math.Min(KC, k - p0);
+                    var packedB = Scratch(ref _packedB, RoundUp(nc, nr) * kc);
+                    fixed (float* bp = packedB)
+                    {
+                        PackB((float*)bb, rowStrideB, columnStrideB, p0, jc, kc, nc, nr, bp);
+                        var bpp = (nint)bp;
+                        var blocks = (m + MC - 1) / MC;
+                        if (parallel)
+                        {
+                            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads },
+                                block => Block((float*)aa, rowStrideA, columnStrideA, (float*)bpp, (float*)cc, m, block * MC, p0, jc, kc, nc, mr, nr, width));
+                        }
+                        else
+                        {
+                            for (var block = 0; block < blocks; block++)
+                            {
+                                Block((float*)aa, rowStrideA, columnStrideA, (float*)bpp, (float*)cc, m, block * MC, p0, jc, kc, nc, mr, nr, width);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Rows ic … ic+MC of C += A[ic.., p0..] · packed B, one register tile at a time.</summary>
+    private static void Block(float* a, int rsa, int csa, float* packedB, float* c, int m, int ic, int p0, int jc, int kc, int nc, int mr, int nr, SimdWidth width)
+    {
+        var mc = Math.Min(MC, m - ic);
+        var packedA = Scratch(ref _packedA, RoundUp(mc, mr) * kc);
+        var edge = stackalloc float[mr * nr];
+        fixed (float* ap = packedA)
+        {
+            PackA(a, rsa, csa, ic, p0, mc, kc, mr, ap);
+            for (var jr = 0; jr < nc; jr += nr)
+            {
+                var cols = Math.Min(nr, nc - jr);
+                for (var ir = 0; ir < mc; ir += mr)
+                {
+                    var rows = Math.Min(mr, mc - ir);
+                    var aPanel = ap + ir * kc;
+                    var bPanel = packedB + jr * kc;
+                    var cTile = c + (ic + ir) + (long)(jc + jr) * m;
+                    if (rows == mr && cols == nr)
+                    {
+                        Kernel(width, kc, aPanel, bPanel, cTile, m);
+                    }
+                    else
+                    {
+                        // A ragged tile: compute the full tile into scratch, then add the part that exists.
+                        new Span<float>(edge, mr * nr).Clear();
+                        Kernel(width, kc, aPanel, bPanel, edge, mr);
+                        for (var j = 0; j < cols; j++)
+                        {
+                            for (var i = 0; i < rows; i++)
+                            {
+                                cTile[i + (long)j * m] += edge[i + j * mr];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void Kernel(SimdWidth width, int kc, float* a, float* b, float* c, int ldc)
+    {
+        if (width == SimdWidth.Vector512)
+        {
+            GemmMicroKernel512.Run(kc, a, b, c, ldc);
+        }
+        else
+        {
+            GemmMicroKernel256.Run(kc, a, b, c, ldc);
+        }
+    }
+
+    /// <summary>A[i0 .. i0+mc, p0 .. p0+kc] as MR-row panels: panel r holds, for each p, rows r·MR … r·MR+MR−1 (zero past mc).</summary>
+    private static void PackA(float* a, int rsa, int csa, int i0, int p0, int mc, int kc, int mr, float* packed)
+    {
+        for (var ir = 0; ir < mc; ir += mr)
+        {
+            var rows = Math.Min(mr, mc - ir);
+            var panel = packed + ir * kc;
+            for (var p = 0; p < kc; p++)
+            {
+                var source = a + (long)(i0 + ir) * rsa + (long)(p0 + p) * csa;
+                var target = panel + p * mr;
+                if (rsa == 1)
+                {
+                    new ReadOnlySpan<float>(source, rows).CopyTo(new Span<float>(target, rows)); // a column of A is contiguous
+                }
+                else
+                {
+                    for (var i = 0; i < rows; i++)
+                    {
+                        target[i] = source[(long)i * rsa];
+                    }
+                }
+                new Span<float>(target + rows, mr - rows).Clear();
+            }
+        }
+    }
+
+    /// <summary>B[p0 .. p0+kc, j0 .. j0+nc] as NR-column panels: panel r holds, for each p, columns r·NR … r·NR+NR−1 (zero past nc).</summary>
+    private static void PackB(float* b, int rsb, int csb, int p0, int j0, int kc, int nc, int nr, float* packed)
+    {
+        for (var jr = 0; jr < nc; jr += nr)
+        {
+            var cols = Math.Min(nr, nc - jr);
+            var panel = packed + jr * kc;
+            for (var p = 0; p < kc; p++)
+            {
+                var source = b + (long)(p0 + p) * rsb + (long)(j0 + jr) * csb;
+                var target = panel + p * nr;
+                for (var j = 0; j < cols; j++)
+                {
+                    target[j] = source[(long)j * csb];
+                }
+                for (var j = cols; j < nr; j++)
+                {
+                    target[j] = 0.0f;
+                }
+            }
+        }
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>This thread's scratch buffer of at least <paramref name="length"/> floats, allocated once and reused.</summary>
+    private static float[] Scratch(ref float[]? buffer, int length)
+    {
+        if (buffer is null || buffer.Length < length)
+        {
+            buffer = GC.AllocateUninitializedArray<float>(Math.Max(length, RoundUp(MC, 32) * KC), pinned: true);
+        }
+        return buffer;
+    }
+}

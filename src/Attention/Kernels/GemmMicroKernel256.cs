@@ -1,0 +1,62 @@
+// The innermost loop of the blocked matrix product, at 256 bits (AVX2): a 16 × 6 tile of C kept in registers
+// (12 accumulators + 2 A vectors + 1 broadcast = 15 of the 16 ymm registers), updated by one rank-1 product per step p:
+//   C[0..16, j] += A_panel[p][0..16] · B_panel[p][j]   for j = 0..5
+// Both panels are packed so that each step reads 16 + 6 consecutive floats.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Attention.Kernels;
+
+internal static unsafe class GemmMicroKernel256
+{
+    /// <summary>Rows of the register tile (a multiple of the vector width).</summary>
+    public const int Rows = 16;
+
+    /// <summary>Columns of the register tile.</summary>
+    public const int Columns = 6;
+
+    /// <summary>C[16 × 6] += A_panel · B_panel over <paramref name="kc"/> steps. C is column-major with column stride <paramref name="ldc"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int kc, float* a, float* b, float* c, int ldc)
+    {
+        Vector256<float> c00, c10, c01, c11, c02, c12, c03, c13, c04, c14, c05, c15;
+        c00 = c10 = c01 = c11 = c02 = c12 = c03 = c13 = c04 = c14 = c05 = c15 = Vector256<float>.Zero;
+        for (var p = 0; p < kc; p++)
+        {
+            var a0 = Vector256.Load(a + 0);
+            var a1 = Vector256.Load(a + 8);
+            var b0 = Vector256.Create(b[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            var b1 = Vector256.Create(b[1]);
+            c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            var b2 = Vector256.Create(b[2]);
+            c02 = Vector256.FusedMultiplyAdd(a0, b2, c02);
+            c12 = Vector256.FusedMultiplyAdd(a1, b2, c12);
+            var b3 = Vector256.Create(b[3]);
+            c03 = Vector256.FusedMultiplyAdd(a0, b3, c03);
+            c13 = Vector256.FusedMultiplyAdd(a1, b3, c13);
+            var b4 = Vector256.Create(b[4]);
+            c04 = Vector256.FusedMultiplyAdd(a0, b4, c04);
+            c14 = Vector256.FusedMultiplyAdd(a1, b4, c14);
+            var b5 = Vector256.Create(b[5]);
+            c05 = Vector256.FusedMultiplyAdd(a0, b5, c05);
+            c15 = Vector256.FusedMultiplyAdd(a1, b5, c15);
+            a += 16;
+            b += 6;
+        }
+        (Vector256.Load(c + 0) + c00).Store(c + 0);
+        (Vector256.Load(c + 8) + c10).Store(c + 8);
+        (Vector256.Load(c + 1 * ldc + 0) + c01).Store(c + 1 * ldc + 0);
+        (Vector256.Load(c + 1 * ldc + 8) + c11).Store(c + 1 * ldc + 8);
+        (Vector256.Load(c + 2 * ldc + 0) + c02).Store(c + 2 * ldc + 0);
+        (Vector256.Load(c + 2 * ldc + 8) + c12).Store(c + 2 * ldc + 8);
+        (Vector256.Load(c + 3 * ldc + 0) + c03).Store(c + 3 * ldc + 0);
+        (Vector256.Load(c + 3 * ldc + 8) + c13).Store(c + 3 * ldc + 8);
+        (Vector256.Load(c + 4 * ldc + 0) + c04).Store(c + 4 * ldc + 0);
+        (Vector256.Load(c + 4 * ldc + 8) + c14).Store(c + 4 * ldc + 8);
+        (Vector256.Load(c + 5 * ldc + 0) + c05).Store(c + 5 * ldc + 0);
+        (Vector256.Load(c + 5 * ldc + 8) + c15).Store(c + 5 * ldc + 8);
+    }
+}
