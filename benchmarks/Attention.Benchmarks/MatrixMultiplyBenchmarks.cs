@@ -4,9 +4,13 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Benchmarks;
 
-/// <summary>C = A·B for square n × n matrices: the scalar reference (baseline), our SIMD kernel, and MathNet's Multiply.</summary>
-/// <remarks>2·n³ floating-point operations per call; divide by the mean time for GFLOP/s.</remarks>
+/// <summary>
+/// C = A·B for square n × n matrices: the scalar triple loop (baseline), the first SIMD kernel (one column of C at a time,
+/// <c>Vector128</c>), the blocked Gemm at 256 and 512 bits, and MathNet's own <c>Multiply</c>; on one core and on two.
+/// </summary>
+/// <remarks>2·n³ floating-point operations per call; GFLOP/s = 2·n³ / mean time.</remarks>
 [MemoryDiagnoser]
+[Config(typeof(OneAndTwoCoresConfig))]
 public class MatrixMultiplyBenchmarks
 {
     private float[] _a = [];
@@ -16,8 +20,8 @@ public class MatrixMultiplyBenchmarks
     private Matrix<float> _mb = null!;
     private Matrix<float> _mc = null!;
 
-    /// <summary>67 is not a multiple of any vector width; 256 is.</summary>
-    [Params(67, 256)]
+    /// <summary>67 is not a multiple of any vector width or tile; 512 is the target size.</summary>
+    [Params(67, 256, 512)]
     public int N { get; set; }
 
     [GlobalSetup]
@@ -36,7 +40,17 @@ public class MatrixMultiplyBenchmarks
     public void ScalarReference() => MatrixMultiplyReference.Multiply(_a, _b, _c, N, N, N);
 
     [Benchmark]
-    public void Simd() => MatrixMultiply.Multiply(_a, _b, _c, N, N, N);
+    public void ColumnKernel128()
+    {
+        using var _ = SimdDispatch.Force(SimdWidth.Vector128);
+        MatrixMultiply.Multiply(_a, _b, _c, N, N, N);
+    }
+
+    [Benchmark]
+    public void Gemm256() => Gemm.Multiply(_a, 1, N, _b, 1, N, _c, N, N, N, SimdWidth.Vector256);
+
+    [Benchmark]
+    public void Gemm512() => Gemm.Multiply(_a, 1, N, _b, 1, N, _c, N, N, N, SimdWidth.Vector512);
 
     [Benchmark]
     public void MathNetMultiply() => _ma.Multiply(_mb, _mc);

@@ -18,9 +18,11 @@ namespace Attention.Mechanisms;
 public sealed class AttentionMask
 {
     private readonly Func<int, int, float> _bias;
+    private readonly int? _causalOffset; // set for causal masks, which have a faster fill
 
-    private AttentionMask(string description, int? queryCount, int? keyCount, Func<int, int, float> bias)
+    private AttentionMask(string description, int? queryCount, int? keyCount, Func<int, int, float> bias, int? causalOffset = null)
     {
+        _causalOffset = causalOffset;
         Description = description;
         QueryCount = queryCount;
         KeyCount = keyCount;
@@ -31,7 +33,7 @@ public sealed class AttentionMask
     /// The causal (look-ahead) mask: query i sees keys 0..i and nothing after, as <c>torch.ones(n, m).tril()</c>.
     /// When n ≠ m the diagonal starts at the top-left corner, as PyTorch's <c>is_causal</c> does.
     /// </summary>
-    public static AttentionMask Causal { get; } = new("causal", null, null, (i, j) => j > i ? float.NegativeInfinity : 0.0f);
+    public static AttentionMask Causal { get; } = new("causal", null, null, (i, j) => j > i ? float.NegativeInfinity : 0.0f, causalOffset: 0);
 
     /// <summary>
     /// The causal mask for queries that continue a sequence: query i stands at position <paramref name="queryOffset"/> + i
@@ -42,7 +44,7 @@ public sealed class AttentionMask
     public static AttentionMask CausalFrom(int queryOffset)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(queryOffset);
-        return queryOffset == 0 ? Causal : new AttentionMask($"causal from {queryOffset}", null, null, (i, j) => j > i + queryOffset ? float.NegativeInfinity : 0.0f);
+        return queryOffset == 0 ? Causal : new AttentionMask($"causal from {queryOffset}", null, null, (i, j) => j > i + queryOffset ? float.NegativeInfinity : 0.0f, queryOffset);
     }
 
     /// <summary>A short description of the mask, for messages and printing.</summary>
@@ -193,6 +195,27 @@ public sealed class AttentionMask
     }
 
     private string ShapeText => $"[{QueryCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any"} × {KeyCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any"}]";
+
+    /// <summary>Adds the mask to transposed logits: <paramref name="logitsT"/> is column-major [m × n], query i's scores in column i.</summary>
+    internal void AddTransposed(Span<float> logitsT, int queryCount, int keyCount)
+    {
+        if (_causalOffset is { } offset)
+        {
+            for (var i = 0; i < queryCount; i++)
+            {
+                var firstHidden = Math.Max(0, Math.Min(keyCount, i + offset + 1));
+                logitsT.Slice(i * keyCount + firstHidden, keyCount - firstHidden).Fill(float.NegativeInfinity);
+            }
+            return;
+        }
+        for (var i = 0; i < queryCount; i++)
+        {
+            for (var j = 0; j < keyCount; j++)
+            {
+                logitsT[i * keyCount + j] += _bias(i, j);
+            }
+        }
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> unless the mask fits n queries by m keys.</summary>
     internal void RequireFits(int queryCount, int keyCount, string parameterName)

@@ -234,40 +234,49 @@ public sealed class MultiHeadAttention
         var q = QueryProjection.Forward(query);   // [n × E]
         var (k, v) = (keys, values);
 
-        var heads = new AttentionOutput[HeadCount];
+        var heads = new Matrix<float>[HeadCount];
+        var weights = needWeights ? new Matrix<float>[HeadCount] : null;
         for (var h = 0; h < HeadCount; h++)
         {
-            heads[h] = ScaledDotProductAttention.Compute(Head(q, h), Head(k, h), Head(v, h), mask); // [n × d_k] each
+            if (weights is null)
+            {
+                heads[h] = ScaledDotProductAttention.Output(Head(q, h), Head(k, h), Head(v, h), mask);    // [n × d_k]
+            }
+            else
+            {
+                var attention = ScaledDotProductAttention.Compute(Head(q, h), Head(k, h), Head(v, h), mask);
+                (heads[h], weights[h]) = (attention.Output, attention.Weights);
+            }
         }
         var concat = Concatenate(heads);                  // [n × E] = [head₁ | … | head_h]
         var output = OutputProjection.Forward(concat);    // concat·W_Oᵀ + b_O
 
-        return needWeights
-            ? new MultiHeadAttentionOutput(output, [.. heads.Select(o => o.Weights)], Average(heads))
-            : new MultiHeadAttentionOutput(output, null, null);
+        return weights is null
+            ? new MultiHeadAttentionOutput(output, null, null)
+            : new MultiHeadAttentionOutput(output, weights, Average(weights));
     }
 
     /// <summary>Columns h·d_k … (h+1)·d_k − 1: the slice of a projection that belongs to head h.</summary>
     private Matrix<float> Head(Matrix<float> projected, int h) => projected.SubMatrix(0, projected.RowCount, h * HeadDim, HeadDim);
 
-    private Matrix<float> Concatenate(AttentionOutput[] heads)
+    private Matrix<float> Concatenate(Matrix<float>[] heads)
     {
-        var concat = Matrix<float>.Build.Dense(heads[0].Output.RowCount, ModelDim);
+        var concat = Matrix<float>.Build.Dense(heads[0].RowCount, ModelDim);
         for (var h = 0; h < heads.Length; h++)
         {
-            concat.SetSubMatrix(0, h * HeadDim, heads[h].Output);
+            concat.SetSubMatrix(0, h * HeadDim, heads[h]);
         }
         return concat;
     }
 
-    private static Matrix<float> Average(AttentionOutput[] heads)
+    private static Matrix<float> Average(Matrix<float>[] weights)
     {
-        var sum = heads[0].Weights.Clone();
-        for (var h = 1; h < heads.Length; h++)
+        var sum = weights[0].Clone();
+        for (var h = 1; h < weights.Length; h++)
         {
-            sum.Add(heads[h].Weights, sum);
+            sum.Add(weights[h], sum);
         }
-        return sum.Divide(heads.Length); // the sum divided by h, as PyTorch
+        return sum.Divide(weights.Length); // the sum divided by h, as PyTorch
     }
 
     private void CheckInputs(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask)

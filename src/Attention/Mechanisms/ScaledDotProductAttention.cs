@@ -29,28 +29,35 @@ public static class ScaledDotProductAttention
             "Keys and values need one row per key token, the same count m");
         mask?.RequireFits(queries.RowCount, keys.RowCount, nameof(mask));
 
-        var scores = MatrixMultiply.MultiplyTransposed(queries, keys);           // ω = Q·Kᵀ        [n × m]
-        var logits = ScaleAndMask(scores, scale, queries.ColumnCount, mask); // ω/√d_k + mask
-        RowSoftmax.Apply(logits, scores.RowCount, scores.ColumnCount);             // softmax per row, in place
-        var weights = Matrix<float>.Build.Dense(scores.RowCount, scores.ColumnCount, logits);
-        var output = MatrixMultiply.Multiply(weights, values);                   // weights·V       [n × d_v]
-        return new AttentionOutput(output, scores, weights);
+        var (weightsT, scoresT) = TransposedWeights(queries, keys, mask, scale, keepScores: true);
+        var output = MatrixMultiply.TransposeMultiply(weightsT, values);  // (Wᵀ)ᵀ·V = weights·V   [n × d_v]
+        return new AttentionOutput(output, scoresT!.Transpose(), weightsT.Transpose());
     }
 
-    private static float[] ScaleAndMask(Matrix<float> scores, float? scale, int keyDim, AttentionMask? mask)
+    /// <summary>The output alone, for layers that do not need the weights (the same numbers as <see cref="Compute"/>).</summary>
+    internal static Matrix<float> Output(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, AttentionMask? mask)
     {
-        // Divide by √d_k, as the paper and PyTorch code (ω / d_k**0.5) write it, unless a scale is given.
-        var sqrtDk = MathF.Sqrt(keyDim);
-        var n = scores.RowCount;
-        var logits = Storage.ColumnMajor(scores).ToArray();
-        for (var j = 0; j < scores.ColumnCount; j++)
+        var (weightsT, _) = TransposedWeights(queries, keys, mask, scale: null, keepScores: false);
+        return MatrixMultiply.TransposeMultiply(weightsT, values);
+    }
+
+    /// <summary>
+    /// The weights transposed, Wᵀ = softmax over each column of (K·Qᵀ/√d_k + maskᵀ), [m × n]: stored this way, the m scores of
+    /// one query are one contiguous column, which the softmax reads in order.
+    /// </summary>
+    private static (Matrix<float> WeightsT, Matrix<float>? ScoresT) TransposedWeights(
+        Matrix<float> queries, Matrix<float> keys, AttentionMask? mask, float? scale, bool keepScores)
+    {
+        var (n, m) = (queries.RowCount, keys.RowCount);
+        var scoresT = MatrixMultiply.MultiplyTransposed(keys, queries);   // ωᵀ = K·Qᵀ                 [m × n]
+        var logits = keepScores ? Storage.ColumnMajor(scoresT).ToArray() : Storage.ColumnMajor(scoresT);
+        var sqrtDk = MathF.Sqrt(queries.ColumnCount);
+        for (var i = 0; i < logits.Length; i++)
         {
-            for (var i = 0; i < n; i++)
-            {
-                var scaled = scale is { } factor ? logits[i + j * n] * factor : logits[i + j * n] / sqrtDk;
-                logits[i + j * n] = scaled + (mask?.BiasAt(i, j) ?? 0.0f);
-            }
+            logits[i] = scale is { } factor ? logits[i] * factor : logits[i] / sqrtDk;   // ω/√d_k, as PyTorch code writes it
         }
-        return logits;
+        mask?.AddTransposed(logits, n, m);                                // + mask
+        ColumnSoftmax.Apply(logits, m, n);                                // softmax over the keys of each query
+        return (Matrix<float>.Build.Dense(m, n, logits), keepScores ? scoresT : null);
     }
 }
