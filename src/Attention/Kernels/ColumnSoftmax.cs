@@ -48,14 +48,14 @@ internal static class ColumnSoftmax
         var max = Vector512.Create(float.NegativeInfinity);
         foreach (var block in v)
         {
-            max = Vector512.Max(max, block);
+            max = Vector512.MaxNative(max, block); // a NaN lost here still turns the sum, and so the column, into NaN
         }
         var m = MaxAcross(max, MaxOf(tail));
         var shift = Vector512.Create(float.IsNegativeInfinity(m) ? 0.0f : m); // all −∞: exp gives zeros, not NaN
         var sum = Vector512<float>.Zero;
         for (var i = 0; i < v.Length; i++)
         {
-            v[i] = VectorExp.Exp(v[i] - shift);
+            v[i] = VectorExp.ExpNonPositive(v[i] - shift);
             sum += v[i];
         }
         var total = Vector512.Sum(sum) + ExpTail(tail, shift.ToScalar());
@@ -74,7 +74,7 @@ internal static class ColumnSoftmax
         var max = Vector256.Create(float.NegativeInfinity);
         foreach (var block in v)
         {
-            max = Vector256.Max(max, block);
+            max = Vector256.MaxNative(max, block); // a NaN lost here still turns the sum, and so the column, into NaN
         }
         var m = MaxOf(tail);
         for (var lane = 0; lane < Vector256<float>.Count; lane++)
@@ -85,7 +85,7 @@ internal static class ColumnSoftmax
         var sum = Vector256<float>.Zero;
         for (var i = 0; i < v.Length; i++)
         {
-            v[i] = VectorExp.Exp(v[i] - shift);
+            v[i] = VectorExp.ExpNonPositive(v[i] - shift);
             sum += v[i];
         }
         var total = Vector256.Sum(sum) + ExpTail(tail, shift.ToScalar());
@@ -104,7 +104,7 @@ internal static class ColumnSoftmax
         var max = Vector128.Create(float.NegativeInfinity);
         foreach (var block in v)
         {
-            max = Vector128.Max(max, block);
+            max = Vector128.MaxNative(max, block); // a NaN lost here still turns the sum, and so the column, into NaN
         }
         var m = MaxOf(tail);
         for (var lane = 0; lane < Vector128<float>.Count; lane++)
@@ -115,7 +115,7 @@ internal static class ColumnSoftmax
         var sum = Vector128<float>.Zero;
         for (var i = 0; i < v.Length; i++)
         {
-            v[i] = VectorExp.Exp(v[i] - shift);
+            v[i] = VectorExp.ExpNonPositive(v[i] - shift);
             sum += v[i];
         }
         var total = Vector128.Sum(sum) + ExpTail(tail, shift.ToScalar());

@@ -4,13 +4,14 @@
 //   for jc in steps of NC:                 columns of C and B            (B block stays in L2/L3)
 //     for pc in steps of KC:               the shared dimension          (one rank-KC update of C)
 //       pack B[pc.., jc..] into NR-column panels, step by step
-//       for ic in steps of MC:             rows of C and A               (in parallel: each thread owns its rows of C)
+//       for ic in steps of MC:             rows of C and A
 //         pack A[ic.., pc..] into MR-row panels
 //         for jr, ir:                      one MR × NR register tile of C (the micro-kernel)
 //
 // Packing lays out each panel so the micro-kernel reads consecutive floats, and pads ragged edges with zeros; edge
-// tiles go through a small scratch tile. Every C element is summed in the same order (pc blocks ascending, p ascending
-// inside) however the rows are split among threads, so the result is bit-identical on any core count.
+// tiles go through a small scratch tile. On several cores each thread runs this nest on its own range of C's columns.
+// Every C element is summed in the same order (pc blocks ascending, p ascending inside) however the columns are split
+// among threads, so the result is bit-identical on any core count.
 using System.Runtime.InteropServices;
 
 namespace Attention.Kernels;
@@ -45,36 +46,46 @@ internal static unsafe class Gemm
         {
             return;
         }
-        var (mr, nr) = width == SimdWidth.Vector512 ? (GemmMicroKernel512.Rows, GemmMicroKernel512.Columns) : (GemmMicroKernel256.Rows, GemmMicroKernel256.Columns);
-        var threads = maxThreads > 0 ? maxThreads : Environment.ProcessorCount;
-        var parallel = threads > 1 && (long)m * n * k >= ParallelThreshold && m > MC;
+        var nr = width == SimdWidth.Vector512 ? GemmMicroKernel512.Columns : GemmMicroKernel256.Columns;
+        var threads = Math.Min(maxThreads > 0 ? maxThreads : Environment.ProcessorCount, (n + nr - 1) / nr);
         fixed (float* pa = a, pb = b, pc = c)
         {
             var (aa, bb, cc) = ((nint)pa, (nint)pb, (nint)pc);
-            for (var jc = 0; jc < n; jc += NC)
+            if (threads > 1 && (long)m * n * k >= ParallelThreshold)
             {
-                var nc = Math.Min(NC, n - jc);
-                for (var p0 = 0; p0 < k; p0 += KC)
+                // Each thread takes a contiguous range of C's columns (whole NR panels) and runs the serial loop nest on it:
+                // one fork and one join per product, and every element still summed in the same order.
+                var panels = (n + nr - 1) / nr;
+                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
                 {
-                    var kc = Math.Min(KC, k - p0);
-                    var packedB = Scratch(ref _packedB, RoundUp(nc, nr) * kc);
-                    fixed (float* bp = packedB)
+                    var (first, last) = (panels * t / threads * nr, Math.Min(n, panels * (t + 1) / threads * nr));
+                    Columns((float*)aa, rowStrideA, columnStrideA, (float*)bb, rowStrideB, columnStrideB, (float*)cc, m, k, first, last, width);
+                });
+            }
+            else
+            {
+                Columns(pa, rowStrideA, columnStrideA, pb, rowStrideB, columnStrideB, pc, m, k, 0, n, width);
+            }
+        }
+    }
+
+    /// <summary>The serial loop nest for columns <paramref name="j0"/> … <paramref name="j1"/> − 1 of C.</summary>
+    private static void Columns(float* a, int rsa, int csa, float* b, int rsb, int csb, float* c, int m, int k, int j0, int j1, SimdWidth width)
+    {
+        var (mr, nr) = width == SimdWidth.Vector512 ? (GemmMicroKernel512.Rows, GemmMicroKernel512.Columns) : (GemmMicroKernel256.Rows, GemmMicroKernel256.Columns);
+        for (var jc = j0; jc < j1; jc += NC)
+        {
+            var nc = Math.Min(NC, j1 - jc);
+            for (var p0 = 0; p0 < k; p0 += KC)
+            {
+                var kc = Math.Min(KC, k - p0);
+                var packedB = Scratch(ref _packedB, RoundUp(nc, nr) * kc);
+                fixed (float* bp = packedB)
+                {
+                    PackB(b, rsb, csb, p0, jc, kc, nc, nr, bp);
+                    for (var ic = 0; ic < m; ic += MC)
                     {
-                        PackB((float*)bb, rowStrideB, columnStrideB, p0, jc, kc, nc, nr, bp);
-                        var bpp = (nint)bp;
-                        var blocks = (m + MC - 1) / MC;
-                        if (parallel)
-                        {
-                            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-                                block => Block((float*)aa, rowStrideA, columnStrideA, (float*)bpp, (float*)cc, m, block * MC, p0, jc, kc, nc, mr, nr, width));
-                        }
-                        else
-                        {
-                            for (var block = 0; block < blocks; block++)
-                            {
-                                Block((float*)aa, rowStrideA, columnStrideA, (float*)bpp, (float*)cc, m, block * MC, p0, jc, kc, nc, mr, nr, width);
-                            }
-                        }
+                        Block(a, rsa, csa, bp, c, m, ic, p0, jc, kc, nc, mr, nr, width);
                     }
                 }
             }

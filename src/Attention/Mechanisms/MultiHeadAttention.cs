@@ -3,6 +3,7 @@
 // with d_k = d_v = d_model / h. Parameters follow torch.nn.MultiheadAttention, so a state_dict moves over unchanged:
 // in_proj_weight [3E × E] stacks W^Q, W^K, W^V (each [E × E], PyTorch's [out × in] layout), and head i owns rows
 // i·d_k … (i+1)·d_k − 1 of each; out_proj.weight is W^O.
+using Attention.Kernels;
 using Attention.Layers;
 using Attention.Randomness;
 using Attention.Serialization;
@@ -234,21 +235,24 @@ public sealed class MultiHeadAttention
         var q = QueryProjection.Forward(query);   // [n × E]
         var (k, v) = (keys, values);
 
-        var heads = new Matrix<float>[HeadCount];
+        var (n, m, d) = (query.RowCount, k.RowCount, HeadDim);
+        var concat = Matrix<float>.Build.Dense(n, ModelDim);   // [n × E] = [head₁ | … | head_h]
         var weights = needWeights ? new Matrix<float>[HeadCount] : null;
         for (var h = 0; h < HeadCount; h++)
         {
+            // Column-major storage keeps head h's d_k columns of q, k, v and concat contiguous: slices, not copies.
+            var head = Storage.ColumnMajor(concat).AsSpan(h * d * n, d * n);
             if (weights is null)
             {
-                heads[h] = ScaledDotProductAttention.Output(Head(q, h), Head(k, h), Head(v, h), mask);    // [n × d_k]
+                ScaledDotProductAttention.Output(Head(q, h), Head(k, h), Head(v, h), head, n, m, d, d, mask);
             }
             else
             {
-                var attention = ScaledDotProductAttention.Compute(Head(q, h), Head(k, h), Head(v, h), mask);
-                (heads[h], weights[h]) = (attention.Output, attention.Weights);
+                var attention = ScaledDotProductAttention.Compute(HeadMatrix(q, h), HeadMatrix(k, h), HeadMatrix(v, h), mask);
+                Storage.ColumnMajor(attention.Output).CopyTo(head);
+                weights[h] = attention.Weights;
             }
         }
-        var concat = Concatenate(heads);                  // [n × E] = [head₁ | … | head_h]
         var output = OutputProjection.Forward(concat);    // concat·W_Oᵀ + b_O
 
         return weights is null
@@ -256,18 +260,12 @@ public sealed class MultiHeadAttention
             : new MultiHeadAttentionOutput(output, weights, Average(weights));
     }
 
-    /// <summary>Columns h·d_k … (h+1)·d_k − 1: the slice of a projection that belongs to head h.</summary>
-    private Matrix<float> Head(Matrix<float> projected, int h) => projected.SubMatrix(0, projected.RowCount, h * HeadDim, HeadDim);
+    /// <summary>Columns h·d_k … (h+1)·d_k − 1, the part of a projection that belongs to head h: contiguous in column-major storage.</summary>
+    private ReadOnlySpan<float> Head(Matrix<float> projected, int h) =>
+        Storage.ColumnMajor(projected).AsSpan(h * HeadDim * projected.RowCount, HeadDim * projected.RowCount);
 
-    private Matrix<float> Concatenate(Matrix<float>[] heads)
-    {
-        var concat = Matrix<float>.Build.Dense(heads[0].RowCount, ModelDim);
-        for (var h = 0; h < heads.Length; h++)
-        {
-            concat.SetSubMatrix(0, h * HeadDim, heads[h]);
-        }
-        return concat;
-    }
+    /// <summary>The same columns as a matrix of their own (a copy), for the path that also returns the weights.</summary>
+    private Matrix<float> HeadMatrix(Matrix<float> projected, int h) => projected.SubMatrix(0, projected.RowCount, h * HeadDim, HeadDim);
 
     private static Matrix<float> Average(Matrix<float>[] weights)
     {

@@ -29,35 +29,63 @@ public static class ScaledDotProductAttention
             "Keys and values need one row per key token, the same count m");
         mask?.RequireFits(queries.RowCount, keys.RowCount, nameof(mask));
 
-        var (weightsT, scoresT) = TransposedWeights(queries, keys, mask, scale, keepScores: true);
+        var (weightsT, scoresT) = TransposedWeights(queries, keys, mask, scale);
         var output = MatrixMultiply.TransposeMultiply(weightsT, values);  // (Wᵀ)ᵀ·V = weights·V   [n × d_v]
-        return new AttentionOutput(output, scoresT!.Transpose(), weightsT.Transpose());
+        return new AttentionOutput(output, scoresT.Transpose(), weightsT.Transpose());
     }
 
-    /// <summary>The output alone, for layers that do not need the weights (the same numbers as <see cref="Compute"/>).</summary>
-    internal static Matrix<float> Output(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, AttentionMask? mask)
+    /// <summary>
+    /// The output alone, for layers that do not need the weights: the same numbers as <see cref="Compute"/>, on spans of
+    /// column-major data (one head's columns of a projection are one contiguous span), with the [m × n] scores in a
+    /// per-thread scratch buffer instead of a new matrix.
+    /// </summary>
+    /// <param name="queries">Q, [n × d_k] column-major.</param>
+    /// <param name="keys">K, [m × d_k] column-major.</param>
+    /// <param name="values">V, [m × d_v] column-major.</param>
+    /// <param name="output">[n × d_v] column-major, overwritten.</param>
+    /// <param name="n">Number of queries.</param>
+    /// <param name="m">Number of keys.</param>
+    /// <param name="dk">Width of queries and keys.</param>
+    /// <param name="dv">Width of values.</param>
+    /// <param name="mask">Optional mask fitting [n × m].</param>
+    internal static void Output(ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
+        int n, int m, int dk, int dv, AttentionMask? mask)
     {
-        var (weightsT, _) = TransposedWeights(queries, keys, mask, scale: null, keepScores: false);
-        return MatrixMultiply.TransposeMultiply(weightsT, values);
+        if (_scratch is null || _scratch.Length < m * n)
+        {
+            _scratch = GC.AllocateUninitializedArray<float>(m * n);
+        }
+        var logits = _scratch.AsSpan(0, m * n);
+        MatrixMultiply.MultiplyTransposed(keys, queries, logits, m, dk, n);  // ωᵀ = K·Qᵀ   [m × n]
+        ScaleMaskSoftmax(logits, n, m, dk, mask, scale: null);
+        MatrixMultiply.TransposeMultiply(logits, values, output, n, m, dv);  // weights·V    [n × d_v]
     }
+
+    [ThreadStatic]
+    private static float[]? _scratch;
 
     /// <summary>
     /// The weights transposed, Wᵀ = softmax over each column of (K·Qᵀ/√d_k + maskᵀ), [m × n]: stored this way, the m scores of
     /// one query are one contiguous column, which the softmax reads in order.
     /// </summary>
-    private static (Matrix<float> WeightsT, Matrix<float>? ScoresT) TransposedWeights(
-        Matrix<float> queries, Matrix<float> keys, AttentionMask? mask, float? scale, bool keepScores)
+    private static (Matrix<float> WeightsT, Matrix<float> ScoresT) TransposedWeights(Matrix<float> queries, Matrix<float> keys, AttentionMask? mask, float? scale)
     {
         var (n, m) = (queries.RowCount, keys.RowCount);
         var scoresT = MatrixMultiply.MultiplyTransposed(keys, queries);   // ωᵀ = K·Qᵀ                 [m × n]
-        var logits = keepScores ? Storage.ColumnMajor(scoresT).ToArray() : Storage.ColumnMajor(scoresT);
-        var sqrtDk = MathF.Sqrt(queries.ColumnCount);
-        for (var i = 0; i < logits.Length; i++)
+        var logits = Storage.ColumnMajor(scoresT).ToArray();
+        ScaleMaskSoftmax(logits, n, m, queries.ColumnCount, mask, scale);
+        return (Matrix<float>.Build.Dense(m, n, logits), scoresT);
+    }
+
+    /// <summary>softmax(ω/√d_k + mask) in place on transposed scores [m × n] (or ω·scale when a scale is given).</summary>
+    private static void ScaleMaskSoftmax(Span<float> logitsT, int n, int m, int dk, AttentionMask? mask, float? scale)
+    {
+        var sqrtDk = MathF.Sqrt(dk);
+        for (var i = 0; i < logitsT.Length; i++)
         {
-            logits[i] = scale is { } factor ? logits[i] * factor : logits[i] / sqrtDk;   // ω/√d_k, as PyTorch code writes it
+            logitsT[i] = scale is { } factor ? logitsT[i] * factor : logitsT[i] / sqrtDk;  // ω/√d_k, as PyTorch code writes it
         }
-        mask?.AddTransposed(logits, n, m);                                // + mask
-        ColumnSoftmax.Apply(logits, m, n);                                // softmax over the keys of each query
-        return (Matrix<float>.Build.Dense(m, n, logits), keepScores ? scoresT : null);
+        mask?.AddTransposed(logitsT, n, m);                                               // + mask
+        ColumnSoftmax.Apply(logitsT, m, n);                                               // softmax over the keys of each query
     }
 }

@@ -66,4 +66,23 @@ public class VectorExpTests
         y[6].Should().BeApproximately(1 / MathF.E, 1e-7f);
         y[7].Should().Be(float.PositiveInfinity);
     }
+
+    [Fact]
+    public void The_softmax_variant_for_non_positive_inputs_gives_the_same_values_and_keeps_the_policy()
+    {
+        // x ≤ 0 is all the softmax ever passes (x − max), so the overflow checks can go; the values must not change.
+        var x = Enumerable.Range(0, 88 * 1024).Select(i => -i / 1024.0f).Concat([float.NegativeInfinity, -100f, float.NaN, 0f]).ToArray();
+        for (var i = 0; i + 16 <= x.Length; i += 16)
+        {
+            var block = Vector512.Create(x.AsSpan(i, 16));
+            var (fast, full) = (VectorExp.ExpNonPositive(block), VectorExp.Exp(block));
+            var (fast256, fast128) = (VectorExp.ExpNonPositive(block.GetLower()), VectorExp.ExpNonPositive(block.GetLower().GetLower()));
+            for (var lane = 0; lane < 16; lane++)
+            {
+                BitConverter.SingleToInt32Bits(fast[lane]).Should().Be(BitConverter.SingleToInt32Bits(full[lane]), $"e^{x[i + lane]}");
+            }
+            fast256.Should().Be(fast.GetLower());
+            fast128.Should().Be(fast.GetLower().GetLower());
+        }
+    }
 }
