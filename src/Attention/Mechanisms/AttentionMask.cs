@@ -196,6 +196,9 @@ public sealed class AttentionMask
 
     private string ShapeText => $"[{QueryCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any"} × {KeyCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any"}]";
 
+    /// <summary>For a causal mask, the number of keys query <paramref name="query"/> can see (i + offset + 1); for any other mask null.</summary>
+    internal int? CausalKeyLimit(int query) => _causalOffset is { } offset ? query + offset + 1 : null;
+
     /// <summary>Adds the mask to transposed logits: <paramref name="logitsT"/> is column-major [m × n], query i's scores in column i.</summary>
     internal void AddTransposed(Span<float> logitsT, int queryCount, int keyCount)
     {

@@ -244,7 +244,7 @@ public sealed class MultiHeadAttention
             var head = Storage.ColumnMajor(concat).AsSpan(h * d * n, d * n);
             if (weights is null)
             {
-                ScaledDotProductAttention.Output(Head(q, h), Head(k, h), Head(v, h), head, n, m, d, d, mask);
+                FusedAttention.Forward(Head(q, h), Head(k, h), Head(v, h), head, n, m, d, d, mask, 1.0f / MathF.Sqrt(d));
             }
             else
             {

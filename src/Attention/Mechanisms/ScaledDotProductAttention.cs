@@ -35,34 +35,29 @@ public static class ScaledDotProductAttention
     }
 
     /// <summary>
-    /// The output alone, for layers that do not need the weights: the same numbers as <see cref="Compute"/>, on spans of
-    /// column-major data (one head's columns of a projection are one contiguous span), with the [m × n] scores in a
-    /// per-thread scratch buffer instead of a new matrix.
+    /// softmax(Q·Kᵀ/√d_k + mask)·V computed block by block with an online softmax (flash attention), never holding the
+    /// [n × m] weights: O(n·d) memory instead of O(n²). The same output as <see cref="Compute"/> to float rounding, and the
+    /// same policy for fully masked queries (a zero row). Use it for long sequences when the weights are not needed.
     /// </summary>
-    /// <param name="queries">Q, [n × d_k] column-major.</param>
-    /// <param name="keys">K, [m × d_k] column-major.</param>
-    /// <param name="values">V, [m × d_v] column-major.</param>
-    /// <param name="output">[n × d_v] column-major, overwritten.</param>
-    /// <param name="n">Number of queries.</param>
-    /// <param name="m">Number of keys.</param>
-    /// <param name="dk">Width of queries and keys.</param>
-    /// <param name="dv">Width of values.</param>
-    /// <param name="mask">Optional mask fitting [n × m].</param>
-    internal static void Output(ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
-        int n, int m, int dk, int dv, AttentionMask? mask)
+    /// <param name="queries">Q, [n × d_k].</param>
+    /// <param name="keys">K, [m × d_k].</param>
+    /// <param name="values">V, [m × d_v].</param>
+    /// <param name="mask">Optional mask fitting [n × m]; with <see cref="AttentionMask.Causal"/> whole blocks of future keys are skipped.</param>
+    /// <param name="scale">The factor on Q·Kᵀ; null means 1/√d_k.</param>
+    /// <returns>The output, [n × d_v].</returns>
+    /// <exception cref="ArgumentException">The shapes do not fit together; the message names both shapes.</exception>
+    public static Matrix<float> ComputeFused(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, AttentionMask? mask = null, float? scale = null)
     {
-        if (_scratch is null || _scratch.Length < m * n)
-        {
-            _scratch = GC.AllocateUninitializedArray<float>(m * n);
-        }
-        var logits = _scratch.AsSpan(0, m * n);
-        MatrixMultiply.MultiplyTransposed(keys, queries, logits, m, dk, n);  // ωᵀ = K·Qᵀ   [m × n]
-        ScaleMaskSoftmax(logits, n, m, dk, mask, scale: null);
-        MatrixMultiply.TransposeMultiply(logits, values, output, n, m, dv);  // weights·V    [n × d_v]
+        Shapes.RequireInner(queries, nameof(queries), keys, nameof(keys), queries.ColumnCount, keys.ColumnCount,
+            "Queries and keys need the same width d_k (Q·Kᵀ)");
+        Shapes.RequireInner(keys, nameof(keys), values, nameof(values), keys.RowCount, values.RowCount,
+            "Keys and values need one row per key token, the same count m");
+        mask?.RequireFits(queries.RowCount, keys.RowCount, nameof(mask));
+        var output = new float[queries.RowCount * values.ColumnCount];
+        FusedAttention.Forward(Storage.ColumnMajor(queries), Storage.ColumnMajor(keys), Storage.ColumnMajor(values), output,
+            queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount, mask, scale ?? 1.0f / MathF.Sqrt(queries.ColumnCount));
+        return Matrix<float>.Build.Dense(queries.RowCount, values.ColumnCount, output);
     }
-
-    [ThreadStatic]
-    private static float[]? _scratch;
 
     /// <summary>
     /// The weights transposed, Wᵀ = softmax over each column of (K·Qᵀ/√d_k + maskᵀ), [m × n]: stored this way, the m scores of

@@ -1,0 +1,69 @@
+using Attention.Kernels;
+using Attention.Mechanisms;
+using Attention.Tests.Support;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Attention.Tests.Kernels;
+
+/// <summary>Flash-style attention (online softmax over key blocks) against the plain path that holds all the weights.</summary>
+public class FusedAttentionTests
+{
+    public static TheoryData<int, int, int, int, int, string> Cases()
+    {
+        var data = new TheoryData<int, int, int, int, int, string>();
+        foreach (var width in SimdDispatch.Available)
+        {
+            foreach (var (n, m, dk, dv) in new[] { (1, 1, 1, 1), (3, 5, 4, 6), (17, 15, 16, 3), (65, 257, 8, 7), (130, 129, 64, 64) })
+            {
+                foreach (var mask in new[] { "none", "causal", "padding", "additive" })
+                {
+                    data.Add((int)width, n, m, dk, dv, mask);
+                }
+            }
+        }
+        return data;
+    }
+
+    private static AttentionMask? Mask(string kind, int n, int m) => kind switch
+    {
+        "causal" => AttentionMask.Causal,
+        "padding" => AttentionMask.KeyPadding(m, Math.Max(1, m - 3)),
+        "additive" => AttentionMask.Additive(RandomMatrices.Uniform(n, m, 99) * 2),
+        _ => null,
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void It_equals_the_unfused_output(int widthBits, int n, int m, int dk, int dv, string mask)
+    {
+        var width = (SimdWidth)widthBits; // xUnit theories of public tests cannot take the internal enum
+        var (q, k, v) = (RandomMatrices.Uniform(n, dk, 1) * 2, RandomMatrices.Uniform(m, dk, 2) * 2, RandomMatrices.Uniform(m, dv, 3));
+        var expected = ScaledDotProductAttention.Compute(q, k, v, Mask(mask, n, m)).Output;
+        using var _ = SimdDispatch.Force(width);
+        Expect.Close(ScaledDotProductAttention.ComputeFused(q, k, v, Mask(mask, n, m)), expected, what: $"fused [{n}×{dk}], [{m}×{dv}], {mask}, {width}");
+    }
+
+    [Fact]
+    public void A_fully_masked_query_gives_a_zero_row_and_others_are_unchanged()
+    {
+        var (q, k, v) = (RandomMatrices.Uniform(70, 8, 4), RandomMatrices.Uniform(200, 8, 5), RandomMatrices.Uniform(200, 4, 6));
+        var flags = new bool[70, 200];
+        for (var j = 0; j < 200; j++)
+        {
+            flags[3, j] = true;
+        }
+        var mask = AttentionMask.FromBoolean(flags);
+        var fused = ScaledDotProductAttention.ComputeFused(q, k, v, mask);
+        fused.Row(3).Should().OnlyContain(x => x == 0.0f);
+        Expect.Close(fused, ScaledDotProductAttention.Compute(q, k, v, mask).Output);
+    }
+
+    [Fact]
+    public void Huge_scores_stay_finite()
+    {
+        var q = Matrix<float>.Build.Dense(20, 4, 100.0f);
+        var k = RandomMatrices.Uniform(300, 4, 7) * 100;
+        var fused = ScaledDotProductAttention.ComputeFused(q, k, RandomMatrices.Uniform(300, 2, 8));
+        fused.Enumerate().Should().OnlyContain(x => float.IsFinite(x));
+    }
+}
