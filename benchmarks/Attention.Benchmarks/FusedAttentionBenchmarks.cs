@@ -11,6 +11,7 @@ namespace Attention.Benchmarks;
 /// PyTorch 1.13 on this machine: 10.7 ms on one core, 7.9 ms on two, at n = 2048.
 /// </summary>
 [MemoryDiagnoser]
+[Config(typeof(OneAndTwoCoresConfig))]
 public class FusedAttentionBenchmarks
 {
     private Matrix<float> _q = null!;

@@ -1,5 +1,6 @@
 // "Attention Is All You Need", §3.3, Eq. (2):  FFN(x) = max(0, x·W₁ + b₁)·W₂ + b₂,  applied to each position alike.
 // PyTorch names the two maps linear1 [d_ff × d_model] and linear2 [d_model × d_ff] and puts dropout after the activation.
+using Attention.Kernels;
 using Attention.Randomness;
 using Attention.Serialization;
 using MathNet.Numerics.LinearAlgebra;
@@ -72,8 +73,11 @@ public sealed class FeedForward
     /// <returns>[n × d_model].</returns>
     public Matrix<float> Forward(Matrix<float> x)
     {
-        var hidden = Linear1.Forward(x);                 // [n × d_ff]
-        hidden.MapInplace(Activate);
+        var hidden = Linear1.Forward(x);                 // [n × d_ff], dense
+        foreach (ref var v in Storage.ColumnMajor(hidden).AsSpan())
+        {
+            v = Activate(v);
+        }
         return Linear2.Forward(Dropout.Forward(hidden)); // [n × d_model]
     }
 

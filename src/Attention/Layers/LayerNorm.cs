@@ -1,5 +1,6 @@
 // "Attention Is All You Need", §3.1: "the output of each sub-layer is LayerNorm(x + Sublayer(x))" (Ba et al., 2016).
 //   y = (x − mean(x)) / √(var(x) + ε) · γ + β,   per row, with the biased variance (divide by d, not d − 1).
+using Attention.Kernels;
 using Attention.Serialization;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -75,26 +76,51 @@ public sealed class LayerNorm
     public Matrix<float> Forward(Matrix<float> x)
     {
         Shapes.RequireColumns(x, nameof(x), Dimension, "the LayerNorm width d");
-        var y = Matrix<float>.Build.Dense(x.RowCount, x.ColumnCount);
-        for (var i = 0; i < x.RowCount; i++)
+        // Rows are strided in column-major storage, so the moments are gathered column by column into one slot per row.
+        var (n, d) = (x.RowCount, Dimension);
+        var source = Storage.ColumnMajor(x);
+        var mean = new double[n];
+        var sumOfSquares = new double[n];
+        for (var j = 0; j < d; j++)
         {
-            double sum = 0, sumOfSquares = 0;
-            for (var j = 0; j < Dimension; j++)
+            var column = source.AsSpan(j * n, n);
+            for (var i = 0; i < n; i++)
             {
-                sum += x[i, j];
-            }
-            var mean = sum / Dimension;
-            for (var j = 0; j < Dimension; j++)
-            {
-                var centered = x[i, j] - mean;
-                sumOfSquares += centered * centered;
-            }
-            var inverseStd = (float)(1.0 / Math.Sqrt(sumOfSquares / Dimension + Epsilon)); // biased variance, ε inside the root
-            for (var j = 0; j < Dimension; j++)
-            {
-                y[i, j] = (x[i, j] - (float)mean) * inverseStd * Gain[j] + Bias[j];
+                mean[i] += column[i];
             }
         }
+        for (var i = 0; i < n; i++)
+        {
+            mean[i] /= d;
+        }
+        for (var j = 0; j < d; j++)
+        {
+            var column = source.AsSpan(j * n, n);
+            for (var i = 0; i < n; i++)
+            {
+                var centered = column[i] - mean[i];
+                sumOfSquares[i] += centered * centered;
+            }
+        }
+        var inverseStd = new float[n];
+        var meanF = new float[n];
+        for (var i = 0; i < n; i++)
+        {
+            inverseStd[i] = (float)(1.0 / Math.Sqrt(sumOfSquares[i] / d + Epsilon));    // biased variance, ε inside the root
+            meanF[i] = (float)mean[i];
+        }
+        var result = new float[n * d];
+        for (var j = 0; j < d; j++)
+        {
+            var column = source.AsSpan(j * n, n);
+            var target = result.AsSpan(j * n, n);
+            var (gain, bias) = (Gain[j], Bias[j]);
+            for (var i = 0; i < n; i++)
+            {
+                target[i] = (column[i] - meanF[i]) * inverseStd[i] * gain + bias;
+            }
+        }
+        var y = Matrix<float>.Build.Dense(n, d, result);
         return y;
     }
 }

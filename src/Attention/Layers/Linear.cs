@@ -114,15 +114,16 @@ public sealed class Linear
     public Matrix<float> Forward(Matrix<float> x)
     {
         Shapes.RequireColumns(x, nameof(x), InFeatures, $"in_features of a Linear whose weight is {Shapes.Of(Weight)}");
-        var y = MatrixMultiply.MultiplyTransposed(x, Weight);
+        var y = MatrixMultiply.MultiplyTransposed(x, Weight);   // [n × out], dense
         if (Bias is not null)
         {
+            var values = Storage.ColumnMajor(y);
             for (var j = 0; j < y.ColumnCount; j++)
             {
                 var b = Bias[j];
-                for (var i = 0; i < y.RowCount; i++)
+                foreach (ref var v in values.AsSpan(j * y.RowCount, y.RowCount))  // output j is one contiguous column
                 {
-                    y[i, j] += b;
+                    v += b;
                 }
             }
         }
