@@ -44,4 +44,18 @@ public sealed class Dropout
         var scale = 1.0f / (1.0f - Probability);
         return x.Map(v => _generator.NextFloat() < Probability ? 0.0f : v * scale);
     }
+
+    /// <summary>The same, in place on a span (identity unless training).</summary>
+    internal void ApplyInPlace(Span<float> x)
+    {
+        if (!Training || Probability == 0.0f)
+        {
+            return;
+        }
+        var scale = 1.0f / (1.0f - Probability);
+        foreach (ref var v in x)
+        {
+            v = _generator.NextFloat() < Probability ? 0.0f : v * scale;
+        }
+    }
 }

@@ -73,13 +73,28 @@ public sealed class FeedForward
     /// <returns>[n × d_model].</returns>
     public Matrix<float> Forward(Matrix<float> x)
     {
-        var hidden = Linear1.Forward(x);                 // [n × d_ff], dense
-        foreach (ref var v in Storage.ColumnMajor(hidden).AsSpan())
+        Shapes.RequireColumns(x, nameof(x), Linear1.InFeatures, "d_model");
+        var n = x.RowCount;
+        // The [n × d_ff] hidden layer never leaves this method, so it lives in this thread's scratch: a fresh 4 MB
+        // array per call (512 tokens × 2048) would cost more in page faults than the product itself.
+        if (_hidden is null || _hidden.Length < n * Linear1.OutFeatures)
         {
-            v = Activate(v);
+            _hidden = GC.AllocateUninitializedArray<float>(n * Linear1.OutFeatures);
         }
-        return Linear2.Forward(Dropout.Forward(hidden)); // [n × d_model]
+        var hidden = _hidden.AsSpan(0, n * Linear1.OutFeatures);
+        Linear1.Forward(Storage.ColumnMajor(x), n, hidden);        // x·W₁ᵀ + b₁     [n × d_ff]
+        foreach (ref var v in hidden)
+        {
+            v = Activate(v);                                         // ReLU or GELU
+        }
+        Dropout.ApplyInPlace(hidden);
+        var y = new float[n * Linear2.OutFeatures];
+        Linear2.Forward(hidden, n, y);                               // ·W₂ᵀ + b₂      [n × d_model]
+        return Matrix<float>.Build.Dense(n, Linear2.OutFeatures, y);
     }
+
+    [ThreadStatic]
+    private static float[]? _hidden;
 
     private float Activate(float v) => Activation switch
     {

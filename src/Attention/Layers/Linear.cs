@@ -114,19 +114,26 @@ public sealed class Linear
     public Matrix<float> Forward(Matrix<float> x)
     {
         Shapes.RequireColumns(x, nameof(x), InFeatures, $"in_features of a Linear whose weight is {Shapes.Of(Weight)}");
-        var y = MatrixMultiply.MultiplyTransposed(x, Weight);   // [n × out], dense
+        var y = new float[x.RowCount * OutFeatures];
+        Forward(Storage.ColumnMajor(x), x.RowCount, y);
+        return Matrix<float>.Build.Dense(x.RowCount, OutFeatures, y);
+    }
+
+    /// <summary>y = x·Wᵀ + b on column-major spans: x [rows × in], y [rows × out] (overwritten).</summary>
+    internal void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
+    {
+        MatrixMultiply.MultiplyTransposed(x, Storage.ColumnMajor(Weight), y, rows, InFeatures, OutFeatures);
         if (Bias is not null)
         {
-            var values = Storage.ColumnMajor(y);
-            for (var j = 0; j < y.ColumnCount; j++)
+            for (var j = 0; j < OutFeatures; j++)
             {
                 var b = Bias[j];
-                foreach (ref var v in values.AsSpan(j * y.RowCount, y.RowCount))  // output j is one contiguous column
+                foreach (ref var v in y.Slice(j * rows, rows))  // output j is one contiguous column
                 {
                     v += b;
                 }
             }
         }
-        return y;
+
     }
 }
