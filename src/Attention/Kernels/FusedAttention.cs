@@ -54,8 +54,8 @@ internal static class FusedAttention
     {
         var width = SimdDispatch.Current;
         var br = Math.Min(BR, n - i0);
-        var scores = Scratch(ref _scores, BC * BR);
-        var block = Scratch(ref _block, 2 * BR * dv);
+        var scores = Scratch.Rent(ref _scores, BC * BR);
+        var block = Scratch.Rent(ref _block, 2 * BR * dv);
         var accumulator = block.AsSpan(0, br * dv);                    // o for this block's queries, [br × d_v]
         var contribution = block.AsSpan(br * dv, br * dv);             // Pᵀ·V_blk, [br × d_v]
         Span<float> runningMax = stackalloc float[br];
@@ -122,32 +122,4 @@ internal static class FusedAttention
         }
     }
 
-    private static float[] Scratch(ref float[]? buffer, int length) =>
-        buffer is not null && buffer.Length >= length ? buffer : buffer = GC.AllocateUninitializedArray<float>(length);
-}
-
-/// <summary>C = A·B on strided operands: the blocked <see cref="Gemm"/> where it applies, else a plain loop.</summary>
-internal static class Product
-{
-    public static void Multiply(ReadOnlySpan<float> a, int rsa, int csa, ReadOnlySpan<float> b, int rsb, int csb, Span<float> c, int m, int k, int n)
-    {
-        var width = SimdDispatch.Current;
-        if (Gemm.Supports(width))
-        {
-            Gemm.Multiply(a, rsa, csa, b, rsb, csb, c, m, k, n, width, maxThreads: 1);
-            return;
-        }
-        for (var j = 0; j < n; j++)
-        {
-            for (var i = 0; i < m; i++)
-            {
-                var sum = 0.0f;
-                for (var p = 0; p < k; p++)
-                {
-                    sum += a[i * rsa + p * csa] * b[p * rsb + j * csb];
-                }
-                c[i + j * m] = sum;
-            }
-        }
-    }
 }

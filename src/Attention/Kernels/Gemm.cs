@@ -79,7 +79,7 @@ internal static unsafe class Gemm
             for (var p0 = 0; p0 < k; p0 += KC)
             {
                 var kc = Math.Min(KC, k - p0);
-                var packedB = Scratch(ref _packedB, RoundUp(nc, nr) * kc);
+                var packedB = Scratch.Rent(ref _packedB, RoundUp(nc, nr) * kc);
                 fixed (float* bp = packedB)
                 {
                     PackB(b, rsb, csb, p0, jc, kc, nc, nr, bp);
@@ -96,7 +96,7 @@ internal static unsafe class Gemm
     private static void Block(float* a, int rsa, int csa, float* packedB, float* c, int m, int ic, int p0, int jc, int kc, int nc, int mr, int nr, SimdWidth width)
     {
         var mc = Math.Min(MC, m - ic);
-        var packedA = Scratch(ref _packedA, RoundUp(mc, mr) * kc);
+        var packedA = Scratch.Rent(ref _packedA, RoundUp(mc, mr) * kc);
         var edge = stackalloc float[mr * nr];
         fixed (float* ap = packedA)
         {
@@ -195,14 +195,4 @@ internal static unsafe class Gemm
     }
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
-
-    /// <summary>This thread's scratch buffer of at least <paramref name="length"/> floats, allocated once and reused.</summary>
-    private static float[] Scratch(ref float[]? buffer, int length)
-    {
-        if (buffer is null || buffer.Length < length)
-        {
-            buffer = GC.AllocateUninitializedArray<float>(Math.Max(length, RoundUp(MC, 32) * KC), pinned: true);
-        }
-        return buffer;
-    }
 }

@@ -77,11 +77,7 @@ public sealed class FeedForward
         var n = x.RowCount;
         // The [n × d_ff] hidden layer never leaves this method, so it lives in this thread's scratch: a fresh 4 MB
         // array per call (512 tokens × 2048) would cost more in page faults than the product itself.
-        if (_hidden is null || _hidden.Length < n * Linear1.OutFeatures)
-        {
-            _hidden = GC.AllocateUninitializedArray<float>(n * Linear1.OutFeatures);
-        }
-        var hidden = _hidden.AsSpan(0, n * Linear1.OutFeatures);
+        var hidden = Scratch.Rent(ref _hidden, n * Linear1.OutFeatures).AsSpan(0, n * Linear1.OutFeatures);
         Linear1.Forward(Storage.ColumnMajor(x), n, hidden);        // x·W₁ᵀ + b₁     [n × d_ff]
         foreach (ref var v in hidden)
         {
