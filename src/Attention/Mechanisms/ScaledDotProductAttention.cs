@@ -23,11 +23,7 @@ public static class ScaledDotProductAttention
     /// <exception cref="ArgumentException">The shapes do not fit together; the message names both shapes.</exception>
     public static AttentionOutput Compute(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, AttentionMask? mask = null, float? scale = null)
     {
-        Shapes.RequireInner(queries, nameof(queries), keys, nameof(keys), queries.ColumnCount, keys.ColumnCount,
-            "Queries and keys need the same width d_k (Q·Kᵀ)");
-        Shapes.RequireInner(keys, nameof(keys), values, nameof(values), keys.RowCount, values.RowCount,
-            "Keys and values need one row per key token, the same count m");
-        mask?.RequireFits(queries.RowCount, keys.RowCount, nameof(mask));
+        CheckShapes(queries, keys, values, mask);
 
         var (weightsT, scoresT) = TransposedWeights(queries, keys, mask, scale);
         var output = MatrixMultiply.TransposeMultiply(weightsT, values);  // (Wᵀ)ᵀ·V = weights·V   [n × d_v]
@@ -48,15 +44,20 @@ public static class ScaledDotProductAttention
     /// <exception cref="ArgumentException">The shapes do not fit together; the message names both shapes.</exception>
     public static Matrix<float> ComputeFused(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, AttentionMask? mask = null, float? scale = null)
     {
+        CheckShapes(queries, keys, values, mask);
+        var output = new float[queries.RowCount * values.ColumnCount];
+        FusedAttention.Forward(Storage.ColumnMajor(queries), Storage.ColumnMajor(keys), Storage.ColumnMajor(values), output,
+            queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount, mask, scale ?? 1.0f / MathF.Sqrt(queries.ColumnCount));
+        return Matrix<float>.Build.Dense(queries.RowCount, values.ColumnCount, output);
+    }
+
+    private static void CheckShapes(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, AttentionMask? mask)
+    {
         Shapes.RequireInner(queries, nameof(queries), keys, nameof(keys), queries.ColumnCount, keys.ColumnCount,
             "Queries and keys need the same width d_k (Q·Kᵀ)");
         Shapes.RequireInner(keys, nameof(keys), values, nameof(values), keys.RowCount, values.RowCount,
             "Keys and values need one row per key token, the same count m");
         mask?.RequireFits(queries.RowCount, keys.RowCount, nameof(mask));
-        var output = new float[queries.RowCount * values.ColumnCount];
-        FusedAttention.Forward(Storage.ColumnMajor(queries), Storage.ColumnMajor(keys), Storage.ColumnMajor(values), output,
-            queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount, mask, scale ?? 1.0f / MathF.Sqrt(queries.ColumnCount));
-        return Matrix<float>.Build.Dense(queries.RowCount, values.ColumnCount, output);
     }
 
     /// <summary>
