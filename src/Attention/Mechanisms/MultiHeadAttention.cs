@@ -215,9 +215,13 @@ public sealed class MultiHeadAttention
     public MultiHeadAttentionOutput Forward(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask = null, bool needWeights = true)
     {
         CheckInputs(query, key, value, mask);
-        var k = KeyProjection.Forward(key);       // [m × E]
-        var v = ValueProjection.Forward(value);   // [m × E]
-        return Attend(query, k, v, mask, needWeights);
+        var (m, e) = (key.RowCount, ModelDim);
+        // K and V live only inside this call, so they go to this thread's scratch rather than into new matrices.
+        var k = Scratch.Rent(ref _keys, m * e).AsSpan(0, m * e);
+        var v = Scratch.Rent(ref _values, m * e).AsSpan(0, m * e);
+        KeyProjection.Forward(Storage.ColumnMajor(key), m, k);       // K = key·W_Kᵀ + b_K       [m × E]
+        ValueProjection.Forward(Storage.ColumnMajor(value), m, v);   // V = value·W_Vᵀ + b_V     [m × E]
+        return Attend(query, k, v, m, mask, needWeights);
     }
 
     /// <summary>
@@ -225,47 +229,60 @@ public sealed class MultiHeadAttention
     /// and value projections, for callers that keep K and V between calls (the decoder's KV cache).
     /// </summary>
     /// <param name="query">[n × E], not yet projected.</param>
-    /// <param name="keys">K = key·W_Kᵀ + b_K, [m × E], already projected.</param>
-    /// <param name="values">V = value·W_Vᵀ + b_V, [m × E], already projected.</param>
+    /// <param name="keys">K = key·W_Kᵀ + b_K, [m × E] column-major, already projected.</param>
+    /// <param name="values">V = value·W_Vᵀ + b_V, [m × E] column-major, already projected.</param>
+    /// <param name="m">Number of keys.</param>
     /// <param name="mask">Optional mask fitting [n × m].</param>
     /// <param name="needWeights">Whether to return the weights.</param>
     /// <returns>As <c>Forward</c>.</returns>
-    internal MultiHeadAttentionOutput Attend(Matrix<float> query, Matrix<float> keys, Matrix<float> values, AttentionMask? mask, bool needWeights)
+    internal MultiHeadAttentionOutput Attend(Matrix<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int m, AttentionMask? mask, bool needWeights)
     {
-        var q = QueryProjection.Forward(query);   // [n × E]
-        var (k, v) = (keys, values);
-
-        var (n, m, d) = (query.RowCount, k.RowCount, HeadDim);
-        var concat = Matrix<float>.Build.Dense(n, ModelDim);   // [n × E] = [head₁ | … | head_h]
+        var (n, e, d) = (query.RowCount, ModelDim, HeadDim);
+        var q = Scratch.Rent(ref _queries, n * e).AsSpan(0, n * e);
+        QueryProjection.Forward(Storage.ColumnMajor(query), n, q);   // Q = query·W_Qᵀ + b_Q     [n × E]
+        var concat = Scratch.Rent(ref _concat, n * e).AsSpan(0, n * e); // [n × E] = [head₁ | … | head_h]
         var weights = needWeights ? new Matrix<float>[HeadCount] : null;
         for (var h = 0; h < HeadCount; h++)
         {
-            // Column-major storage keeps head h's d_k columns of q, k, v and concat contiguous: slices, not copies.
-            var head = Storage.ColumnMajor(concat).AsSpan(h * d * n, d * n);
+            // Column-major storage keeps head h's d_k columns of Q, K, V and concat contiguous: slices, not copies.
+            var qh = q.Slice(h * d * n, d * n);
+            var kh = keys.Slice(h * d * m, d * m);
+            var vh = values.Slice(h * d * m, d * m);
+            var head = concat.Slice(h * d * n, d * n);
             if (weights is null)
             {
-                FusedAttention.Forward(Head(q, h), Head(k, h), Head(v, h), head, n, m, d, d, mask, 1.0f / MathF.Sqrt(d));
+                FusedAttention.Forward(qh, kh, vh, head, n, m, d, d, mask, 1.0f / MathF.Sqrt(d));
             }
             else
             {
-                var attention = ScaledDotProductAttention.Compute(HeadMatrix(q, h), HeadMatrix(k, h), HeadMatrix(v, h), mask);
+                var attention = ScaledDotProductAttention.Compute(AsMatrix(qh, n, d), AsMatrix(kh, m, d), AsMatrix(vh, m, d), mask);
                 Storage.ColumnMajor(attention.Output).CopyTo(head);
                 weights[h] = attention.Weights;
             }
         }
-        var output = OutputProjection.Forward(concat);    // concat·W_Oᵀ + b_O
-
+        var output = new float[n * e];
+        OutputProjection.Forward(concat, n, output);                   // concat·W_Oᵀ + b_O      [n × E]
+        var result = Matrix<float>.Build.Dense(n, e, output);
         return weights is null
-            ? new MultiHeadAttentionOutput(output, null, null)
-            : new MultiHeadAttentionOutput(output, weights, Average(weights));
+            ? new MultiHeadAttentionOutput(result, null, null)
+            : new MultiHeadAttentionOutput(result, weights, Average(weights));
     }
 
-    /// <summary>Columns h·d_k … (h+1)·d_k − 1, the part of a projection that belongs to head h: contiguous in column-major storage.</summary>
-    private ReadOnlySpan<float> Head(Matrix<float> projected, int h) =>
-        Storage.ColumnMajor(projected).AsSpan(h * HeadDim * projected.RowCount, HeadDim * projected.RowCount);
+    [ThreadStatic]
+    private static float[]? _queries;
 
-    /// <summary>The same columns as a matrix of their own (a copy), for the path that also returns the weights.</summary>
-    private Matrix<float> HeadMatrix(Matrix<float> projected, int h) => projected.SubMatrix(0, projected.RowCount, h * HeadDim, HeadDim);
+    [ThreadStatic]
+    private static float[]? _keys;
+
+    [ThreadStatic]
+    private static float[]? _values;
+
+    [ThreadStatic]
+    private static float[]? _concat;
+
+    /// <summary>A copy of column-major data as a matrix, for the path that also returns the weights.</summary>
+    private static Matrix<float> AsMatrix(ReadOnlySpan<float> columnMajor, int rows, int columns) =>
+        Matrix<float>.Build.Dense(rows, columns, columnMajor.ToArray());
 
     private static Matrix<float> Average(Matrix<float>[] weights)
     {
