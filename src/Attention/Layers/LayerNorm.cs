@@ -76,14 +76,39 @@ public sealed class LayerNorm
     public Matrix<float> Forward(Matrix<float> x)
     {
         Shapes.RequireColumns(x, nameof(x), Dimension, "the LayerNorm width d");
+        var result = new float[x.RowCount * Dimension];
+        Normalize(Storage.ColumnMajor(x), result, x.RowCount);
+        return Matrix<float>.Build.Dense(x.RowCount, Dimension, result);
+    }
+
+    /// <summary>LayerNorm(x + residual), the "Add &amp; Norm" of Figure 1, without allocating the sum separately.</summary>
+    /// <param name="x">[n × d]; not modified.</param>
+    /// <param name="residual">[n × d], the sub-layer's input carried around it; not modified.</param>
+    /// <returns>[n × d].</returns>
+    public Matrix<float> Forward(Matrix<float> x, Matrix<float> residual)
+    {
+        Shapes.RequireColumns(x, nameof(x), Dimension, "the LayerNorm width d");
+        Shapes.RequireShape(residual, nameof(residual), x.RowCount, Dimension, "the same shape as x");
+        var (a, b) = (Storage.ColumnMajor(x), Storage.ColumnMajor(residual));
+        var result = new float[x.RowCount * Dimension];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = a[i] + b[i];
+        }
+        Normalize(result, result, x.RowCount);
+        return Matrix<float>.Build.Dense(x.RowCount, Dimension, result);
+    }
+
+    /// <summary>Normalises the n rows of column-major [n × d] data from <paramref name="source"/> into <paramref name="result"/> (which may be the same array).</summary>
+    private void Normalize(ReadOnlySpan<float> source, Span<float> result, int n)
+    {
         // Rows are strided in column-major storage, so the moments are gathered column by column into one slot per row.
-        var (n, d) = (x.RowCount, Dimension);
-        var source = Storage.ColumnMajor(x);
+        var d = Dimension;
         var mean = new double[n];
         var sumOfSquares = new double[n];
         for (var j = 0; j < d; j++)
         {
-            var column = source.AsSpan(j * n, n);
+            var column = source.Slice(j * n, n);
             for (var i = 0; i < n; i++)
             {
                 mean[i] += column[i];
@@ -95,7 +120,7 @@ public sealed class LayerNorm
         }
         for (var j = 0; j < d; j++)
         {
-            var column = source.AsSpan(j * n, n);
+            var column = source.Slice(j * n, n);
             for (var i = 0; i < n; i++)
             {
                 var centered = column[i] - mean[i];
@@ -109,18 +134,15 @@ public sealed class LayerNorm
             inverseStd[i] = (float)(1.0 / Math.Sqrt(sumOfSquares[i] / d + Epsilon));    // biased variance, ε inside the root
             meanF[i] = (float)mean[i];
         }
-        var result = new float[n * d];
         for (var j = 0; j < d; j++)
         {
-            var column = source.AsSpan(j * n, n);
-            var target = result.AsSpan(j * n, n);
+            var column = source.Slice(j * n, n);
+            var target = result.Slice(j * n, n);
             var (gain, bias) = (Gain[j], Bias[j]);
             for (var i = 0; i < n; i++)
             {
                 target[i] = (column[i] - meanF[i]) * inverseStd[i] * gain + bias;
             }
         }
-        var y = Matrix<float>.Build.Dense(n, d, result);
-        return y;
     }
 }

@@ -125,10 +125,10 @@ public sealed class DecoderLayer
         else
         {
             self = AttendToSelf(x);
-            x = Norm1.Forward(x + Dropout1.Forward(self.Output));
+            x = Norm1.Forward(x, Dropout1.Forward(self.Output));                  // Norm1(x + MaskedSelfAttention(x))
             cross = AttendToMemory(x);
-            x = Norm2.Forward(x + Dropout2.Forward(cross.Output));
-            x = Norm3.Forward(x + Dropout3.Forward(FeedForward.Forward(x)));
+            x = Norm2.Forward(x, Dropout2.Forward(cross.Output));                 // Norm2(x + CrossAttention(x, memory))
+            x = Norm3.Forward(x, Dropout3.Forward(FeedForward.Forward(x)));       // Norm3(x + FFN(x))
         }
         weights?.Add((self.AverageWeights!, cross.AverageWeights!));
         return x;

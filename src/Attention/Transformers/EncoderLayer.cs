@@ -92,8 +92,8 @@ public sealed class EncoderLayer
             x = x + Dropout1.Forward(SelfAttention.Forward(Norm1.Forward(x), mask, needWeights: false).Output);
             return x + Dropout2.Forward(FeedForward.Forward(Norm2.Forward(x)));
         }
-        x = Norm1.Forward(x + Dropout1.Forward(SelfAttention.Forward(x, mask, needWeights: false).Output));
-        return Norm2.Forward(x + Dropout2.Forward(FeedForward.Forward(x)));
+        x = Norm1.Forward(x, Dropout1.Forward(SelfAttention.Forward(x, mask, needWeights: false).Output)); // Norm1(x + Attention(x))
+        return Norm2.Forward(x, Dropout2.Forward(FeedForward.Forward(x)));                                  // Norm2(x + FFN(x))
     }
 
     /// <summary>Switches dropout on (training) or off (evaluation).</summary>
