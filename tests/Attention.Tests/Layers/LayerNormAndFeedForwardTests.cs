@@ -18,6 +18,17 @@ public class LayerNormAndFeedForwardTests
     }
 
     [Fact]
+    public void Add_and_norm_in_one_call_equals_norm_of_the_sum()
+    {
+        var norm = new LayerNorm(Vector<float>.Build.DenseOfArray([1, 2, 0.5f]), Vector<float>.Build.DenseOfArray([0, 1, -1]));
+        var x = RandomMatrices.Uniform(5, 3, 1);
+        var residual = RandomMatrices.Uniform(5, 3, 2);
+        norm.Forward(x, residual).Should().Be(norm.Forward(x + residual));
+        var wrong = () => norm.Forward(x, Matrix<float>.Build.Dense(4, 3));
+        wrong.Should().Throw<ArgumentException>().WithParameterName("residual").WithMessage("*[5 × 3]*[4 × 3]*");
+    }
+
+    [Fact]
     public void LayerNorm_stays_accurate_for_values_near_1000()
     {
         // Float32 sums of values near 1000 lose about 1e-4 relative; accumulating the moments in double does not.
