@@ -1,7 +1,6 @@
 // Prints matrices and vectors the way PyTorch 1.13 prints tensors (default print options: precision 4,
 // line width 80), so a learner can put this library's output beside a Python session and compare digit by digit.
 using System.Globalization;
-using System.Text;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Visualization;
