@@ -1,125 +1,243 @@
 // softmax(Q·Kᵀ·scale + mask)·V without ever holding the [n × m] weights: flash attention (Dao et al., 2022) on the CPU.
-// Queries go in blocks of BR; for each block the keys and values stream past in blocks of BC, and every query keeps a
-// running maximum m, a running sum ℓ and an unnormalised output row o ("online softmax"):
-//   pass 1  S = K_blk·Q_blkᵀ·scale + mask                       [BC × BR], one query's scores per contiguous column
-//   pass 2  m' = max(m, max S);  P = exp(S − m');  c = exp(m − m')
-//   pass 3  ℓ = c·ℓ + Σ P;   o = c·o + Pᵀ·V_blk
+// Queries go in blocks of BR; for each block the keys and values stream past in blocks of about BC, and every query keeps
+// a running maximum m, a running sum ℓ and an unnormalised output row o ("online softmax", see OnlineSoftmax.cs).
+// A block's scores hold one query per vector lane (column-major [BR × BC]: column j is key j against every query), so
+// the softmax steps are element-wise vector operations and both block products run on the matrix product's register-tile
+// micro-kernel, reading their operands in place:
+//   once    Kᵀ with its rows padded to the tile width (K's columns, copied), V row-major (V transposed), both shared
+//   pass 1  S = (scale·Q_blk)·K_blkᵀ + mask                  [BR × BC]   A = the scaled query block, B = Kᵀ columns
+//   pass 2  m' = max(m, max S);  P = exp(S − m');  c = exp(m − m');  ℓ = c·ℓ + Σ P;  o = c·o
+//   pass 3  o += P·V_blk                                       [BR × d_v]  A = P, B = rows of V
 //   finally o / ℓ  (ℓ = 0 means every key was masked: the row is zero, the library's policy)
-// Key blocks wholly after a causal query block are skipped. Memory: O(BR·BC + BR·d_v) scratch per thread, O(n·d) in all.
-using System.Runtime.InteropServices;
+// Key blocks wholly after a causal query block are skipped. Memory: O(BR·(BC + d_k + d_v)) scratch per thread and
+// O(m·(d_k + d_v)) for the copies of K and V: O(n·d) in all, never O(n·m).
 using Attention.Mechanisms;
 
 namespace Attention.Kernels;
 
-internal static class FusedAttention
+internal static unsafe class FusedAttention
 {
-    private const int BR = 128; // queries per block (measured at n = 512: 128 × 256 blocks beat 64 × 128 by about 25%)
-    private const int BC = 256; // keys per block
-
-    [ThreadStatic]
-    private static float[]? _scores;
+    private const int BR = 128;    // queries per block: a multiple of every tile's rows
+    private const int BC = 256;    // at most this many keys per block (blocks are evened out and rounded to the tile's columns)
 
     [ThreadStatic]
     private static float[]? _block;
 
-    /// <summary>Output [n × d_v] (column-major, overwritten) of attention over Q [n × d_k], K [m × d_k], V [m × d_v], all column-major.</summary>
+    [ThreadStatic]
+    private static float[]? _keysAndValues;
+
+    /// <summary>output[n × d_v] = softmax(q·kᵀ·scale + mask)·v, all column-major.</summary>
+    /// <param name="q">[n × d_k] queries.</param>
+    /// <param name="k">[m × d_k] keys.</param>
+    /// <param name="v">[m × d_v] values.</param>
+    /// <param name="output">[n × d_v], overwritten.</param>
+    /// <param name="n">Queries.</param>
+    /// <param name="m">Keys.</param>
+    /// <param name="dk">Columns of q and k.</param>
+    /// <param name="dv">Columns of v.</param>
+    /// <param name="mask">Optional mask, already checked to fit [n × m].</param>
+    /// <param name="scale">The factor on the scores, usually 1/√d_k.</param>
     public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
         int n, int m, int dk, int dv, AttentionMask? mask, float scale)
     {
-        var blocks = (n + BR - 1) / BR;
-        if (blocks > 1 && Environment.ProcessorCount > 1 && (long)n * m * (dk + dv) >= 1L << 22)
+        var width = SimdDispatch.Current;
+        var nr = Tile(width).Columns;
+        var (mPad, dvPad) = (RoundUp(m, nr), RoundUp(dv, nr));
+        var keyBlocks = Math.Max(1, (m + BC - 1) / BC);
+        var bcStep = RoundUp((m + keyBlocks - 1) / keyBlocks, nr);       // 512 keys: two blocks of 264 and 248, not 256 + 256 + ragged
+        var shared = Scratch.Rent(ref _keysAndValues, dk * mPad + m * dvPad);
+        fixed (float* pq = q, pk = k, pv = v, po = output, kt = shared)
         {
-            unsafe
+            var vr = kt + (long)dk * mPad;
+            PackKeys(pk, m, dk, kt, mPad);
+            PackValues(pv, m, dv, vr, dvPad);
+            var job = new Job
             {
-                fixed (float* pq = q, pk = k, pv = v, po = output)
-                {
-                    var (aq, ak, av, ao) = ((nint)pq, (nint)pk, (nint)pv, (nint)po);
-                    Parallel.For(0, blocks, block => QueryBlock(
-                        new ReadOnlySpan<float>((float*)aq, n * dk), new ReadOnlySpan<float>((float*)ak, m * dk),
-                        new ReadOnlySpan<float>((float*)av, m * dv), new Span<float>((float*)ao, n * dv), block * BR, n, m, dk, dv, mask, scale));
-                }
+                Q = pq, KT = kt, VR = vr, Output = po, N = n, M = m, DK = dk, DV = dv, MPad = mPad, DVPad = dvPad, BCStep = bcStep,
+                Mask = mask, Scale = scale, Width = width,
+            };
+            var blocks = (n + BR - 1) / BR;
+            if (blocks > 1 && Environment.ProcessorCount > 1 && (long)n * m * (dk + dv) >= 1L << 22)
+            {
+                Parallel.For(0, blocks, block => QueryBlock(job, block * BR));
             }
-        }
-        else
-        {
-            for (var block = 0; block < blocks; block++)
+            else
             {
-                QueryBlock(q, k, v, output, block * BR, n, m, dk, dv, mask, scale);
+                for (var block = 0; block < blocks; block++)
+                {
+                    QueryBlock(job, block * BR);
+                }
             }
         }
     }
 
-    private static void QueryBlock(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
-        int i0, int n, int m, int dk, int dv, AttentionMask? mask, float scale)
+    /// <summary>Everything a query block needs; pointers into buffers the caller keeps fixed for the whole call.</summary>
+    private sealed class Job
     {
-        var width = SimdDispatch.Current;
-        var br = Math.Min(BR, n - i0);
-        var scores = Scratch.Rent(ref _scores, BC * BR);
-        var block = Scratch.Rent(ref _block, 2 * BR * dv);
-        var accumulator = block.AsSpan(0, br * dv);                    // o for this block's queries, [br × d_v]
-        var contribution = block.AsSpan(br * dv, br * dv);             // Pᵀ·V_blk, [br × d_v]
-        Span<float> runningMax = stackalloc float[br];
-        Span<float> runningSum = stackalloc float[br];
-        Span<float> correction = stackalloc float[br];
-        runningMax.Fill(float.NegativeInfinity);
-        runningSum.Clear();
-        accumulator.Clear();
-        var keyLimit = Math.Min(m, mask?.CausalKeyLimit(i0 + br - 1) ?? m); // a causal mask hides every key past this from the whole block
-        for (var j0 = 0; j0 < keyLimit; j0 += BC)
+        public required float* Q { get; init; }         // [n × d_k], column-major
+        public required float* KT { get; init; }        // Kᵀ [d_k × mPad], row-major: kt[p·mPad + j] = K[j, p]
+        public required float* VR { get; init; }        // V [m × dvPad], row-major: vr[j·dvPad + d] = V[j, d]
+        public required float* Output { get; init; }    // [n × d_v], column-major
+        public required int N { get; init; }
+        public required int M { get; init; }
+        public required int DK { get; init; }
+        public required int DV { get; init; }
+        public required int MPad { get; init; }
+        public required int DVPad { get; init; }
+        public required int BCStep { get; init; }       // keys per block (the last block may hold fewer)
+        public required AttentionMask? Mask { get; init; }
+        public required float Scale { get; init; }
+        public required SimdWidth Width { get; init; }
+    }
+
+    private static void QueryBlock(Job job, int i0)
+    {
+        var (mr, nr) = Tile(job.Width);
+        var br = Math.Min(BR, job.N - i0);
+        var ld = RoundUp(br, mr);                                            // rows of every block buffer, padding included
+        var bcMax = Math.Min(job.BCStep, RoundUp(job.M, nr));
+        var block = Scratch.Rent(ref _block, ld * (job.DK + bcMax + job.DVPad + 2));
+        fixed (float* buffer = block)
         {
-            var bc = Math.Min(BC, m - j0);
-            var s = scores.AsSpan(0, bc * br);
-            // pass 1: S[j, i] = K[j0 + j, :]·Q[i0 + i, :]·scale + mask   (K and Qᵀ read in place)
-            Product.Multiply(k[j0..], 1, m, q[i0..], n, 1, s, bc, dk, br);
-            VectorOps.Scale(s, scale, width);
-            if (mask?.CausalKeyLimit(0) is not null)
+            var qs = buffer;                                                  // scale·Q_blk  [ld × d_k]
+            var s = qs + (long)ld * job.DK;                                   // scores, then weights  [ld × bc]
+            var o = s + (long)ld * bcMax;                                     // unnormalised output  [ld × dvPad]
+            var runningMax = o + (long)ld * job.DVPad;                        // m, one per query
+            var runningSum = runningMax + ld;                                 // ℓ, one per query
+            LoadQueries(job, i0, br, ld, qs);
+            new Span<float>(o, ld * job.DVPad).Clear();
+            new Span<float>(runningMax, ld).Fill(float.NegativeInfinity);
+            new Span<float>(runningSum, ld).Clear();
+            var keyLimit = Math.Min(job.M, job.Mask?.CausalKeyLimit(i0 + br - 1) ?? job.M); // a causal mask hides every later key from the whole block
+            for (var j0 = 0; j0 < keyLimit; j0 += job.BCStep)
             {
-                for (var i = 0; i < br; i++)
+                var bc = Math.Min(job.BCStep, job.M - j0);
+                var bcPad = RoundUp(bc, nr);
+                // pass 1: S = (scale·Q_blk)·K_blkᵀ; Kᵀ's row p holds key j0 + j at kt[p·mPad + j0 + j]
+                for (var jr = 0; jr < bcPad; jr += nr)
                 {
-                    var visible = Math.Clamp(mask.CausalKeyLimit(i0 + i)!.Value - j0, 0, bc);   // keys j0 … j0+visible−1 are not in the future
-                    s.Slice(i * bc + visible, bc - visible).Fill(float.NegativeInfinity);
-                }
-            }
-            else if (mask is not null)
-            {
-                for (var i = 0; i < br; i++)
-                {
-                    for (var j = 0; j < bc; j++)
+                    for (var ir = 0; ir < ld; ir += mr)
                     {
-                        s[i * bc + j] += mask.BiasAt(i0 + i, j0 + j);
+                        Kernel(job.Width, job.DK, qs + ir, ld, job.KT + j0 + jr, job.MPad, s + ir + (long)jr * ld, ld, accumulate: false);
+                    }
+                }
+                ApplyMask(job.Mask, s, ld, br, i0, j0, bc);
+                // pass 2: running max and sum, P = exp(S − m') in place, o rescaled
+                OnlineSoftmax.Step(s, ld, ld, bc, runningMax, runningSum, o, job.DVPad, job.Width);
+                // pass 3: o += P·V_blk; V's row j0 + p is vr[(j0 + p)·dvPad ..]
+                for (var jr = 0; jr < job.DVPad; jr += nr)
+                {
+                    for (var ir = 0; ir < ld; ir += mr)
+                    {
+                        Kernel(job.Width, bc, s + ir, ld, job.VR + (long)j0 * job.DVPad + jr, job.DVPad, o + ir + (long)jr * ld, ld, accumulate: true);
                     }
                 }
             }
-            // pass 2: per query, the new maximum, the exponentials, and the factor that rescales the earlier blocks
+            StoreOutput(job, i0, br, ld, o, runningSum);
+        }
+    }
+
+    private static void LoadQueries(Job job, int i0, int br, int ld, float* qs)
+    {
+        for (var p = 0; p < job.DK; p++)
+        {
+            var source = job.Q + i0 + (long)p * job.N;
+            var target = qs + (long)p * ld;
             for (var i = 0; i < br; i++)
             {
-                var column = s.Slice(i * bc, bc);
-                var newMax = MathF.Max(runningMax[i], VectorOps.Max(column, width));
-                var shift = float.IsNegativeInfinity(newMax) ? 0.0f : newMax;
-                correction[i] = float.IsNegativeInfinity(runningMax[i]) ? 0.0f : MathF.Exp(runningMax[i] - shift);
-                runningSum[i] = runningSum[i] * correction[i] + VectorOps.ExpShiftedSum(column, shift, width);
-                runningMax[i] = newMax;
+                target[i] = source[i] * job.Scale;
             }
-            // pass 3: o = o·correction + Pᵀ·V_blk   (Pᵀ[i, j] = S[j, i]; rows j0 … j0+bc of V read in place)
-            Product.Multiply(s, bc, 1, v[j0..], 1, m, contribution, br, bc, dv);
-            for (var d = 0; d < dv; d++)
+            new Span<float>(target + br, ld - br).Clear();                 // padding queries score 0 and are never stored
+        }
+    }
+
+    private static void ApplyMask(AttentionMask? mask, float* s, int ld, int br, int i0, int j0, int bc)
+    {
+        if (mask is null)
+        {
+            return;
+        }
+        if (mask.CausalKeyLimit(i0) is { } firstLimit)
+        {
+            // Query i0 + i sees keys below firstLimit + i, so in key column j the rows i ≤ j0 + j − firstLimit are masked.
+            for (var j = 0; j < bc; j++)
             {
-                VectorOps.ScaleAdd(accumulator.Slice(d * br, br), correction, contribution.Slice(d * br, br), width);
+                var hidden = Math.Clamp(j0 + j - firstLimit + 1, 0, br);
+                new Span<float>(s + (long)j * ld, hidden).Fill(float.NegativeInfinity);
             }
+            return;
         }
-        for (var i = 0; i < br; i++)
+        for (var j = 0; j < bc; j++)
         {
-            correction[i] = runningSum[i] == 0.0f ? 0.0f : 1.0f / runningSum[i];   // ℓ = 0: every key masked, a zero row
-        }
-        for (var d = 0; d < dv; d++)
-        {
-            var target = output.Slice(i0 + d * n, br);
-            accumulator.Slice(d * br, br).CopyTo(target);
             for (var i = 0; i < br; i++)
             {
-                target[i] *= correction[i];
+                s[i + (long)j * ld] += mask.BiasAt(i0 + i, j0 + j);
             }
         }
     }
 
+    private static void StoreOutput(Job job, int i0, int br, int ld, float* o, float* runningSum)
+    {
+        for (var i = 0; i < br; i++)
+        {
+            runningSum[i] = runningSum[i] == 0.0f ? 0.0f : 1.0f / runningSum[i];   // ℓ = 0: every key masked, a zero row
+        }
+        for (var d = 0; d < job.DV; d++)
+        {
+            var source = o + (long)d * ld;
+            var target = job.Output + i0 + (long)d * job.N;
+            for (var i = 0; i < br; i++)
+            {
+                target[i] = source[i] * runningSum[i];
+            }
+        }
+    }
+
+    private static void PackKeys(float* k, int m, int dk, float* kt, int mPad)
+    {
+        // K is column-major [m × d_k]: its column p is already row p of Kᵀ; only the padding to mPad is new.
+        for (var p = 0; p < dk; p++)
+        {
+            new ReadOnlySpan<float>(k + (long)p * m, m).CopyTo(new Span<float>(kt + (long)p * mPad, m));
+            new Span<float>(kt + (long)p * mPad + m, mPad - m).Clear();
+        }
+    }
+
+    private static void PackValues(float* v, int m, int dv, float* vr, int dvPad)
+    {
+        for (var j = 0; j < m; j++)
+        {
+            var row = vr + (long)j * dvPad;
+            for (var d = 0; d < dv; d++)
+            {
+                row[d] = v[j + (long)d * m];
+            }
+            new Span<float>(row + dv, dvPad - dv).Clear();
+        }
+    }
+
+    private static (int Rows, int Columns) Tile(SimdWidth width) => width switch
+    {
+        SimdWidth.Vector512 => (GemmMicroKernel512.Rows, GemmMicroKernel512.Columns),
+        SimdWidth.Vector256 => (GemmMicroKernel256.Rows, GemmMicroKernel256.Columns),
+        _ => (GemmMicroKernelScalar.Rows, GemmMicroKernelScalar.Columns),
+    };
+
+    private static void Kernel(SimdWidth width, int kc, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        switch (width)
+        {
+            case SimdWidth.Vector512:
+                GemmMicroKernel512.Run(kc, a, lda, b, ldb, c, ldc, accumulate);
+                break;
+            case SimdWidth.Vector256:
+                GemmMicroKernel256.Run(kc, a, lda, b, ldb, c, ldc, accumulate);
+                break;
+            default:
+                GemmMicroKernelScalar.Run(kc, a, lda, b, ldb, c, ldc, accumulate);
+                break;
+        }
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }

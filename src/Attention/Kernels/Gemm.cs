@@ -36,12 +36,13 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// C = A·B where A(i, p) = a[i·rowStrideA + p·columnStrideA] and B(p, j) = b[p·rowStrideB + j·columnStrideB];
-    /// C is column-major [m × n] and is overwritten.
+    /// C is column-major [m × n] and is overwritten; with <paramref name="columnBias"/> ([n]) it starts at bias[j] down each column j
+    /// instead of 0, so C = A·B + bias costs no extra pass. At most <paramref name="maxThreads"/> threads (0: one per core).
     /// </summary>
     public static void Multiply(ReadOnlySpan<float> a, int rowStrideA, int columnStrideA, ReadOnlySpan<float> b, int rowStrideB, int columnStrideB,
-        Span<float> c, int m, int k, int n, SimdWidth width, int maxThreads = 0)
+        Span<float> c, int m, int k, int n, SimdWidth width, int maxThreads = 0, ReadOnlySpan<float> columnBias = default)
     {
-        c[..(m * n)].Clear();
+        Start(c, m, n, columnBias);
         if (m == 0 || n == 0 || k == 0)
         {
             return;
@@ -66,6 +67,20 @@ internal static unsafe class Gemm
             {
                 Columns(pa, rowStrideA, columnStrideA, pb, rowStrideB, columnStrideB, pc, m, k, 0, n, width);
             }
+        }
+    }
+
+    /// <summary>C's starting value: zero, or bias[j] down each column j (a Linear layer's bias, added for free).</summary>
+    internal static void Start(Span<float> c, int m, int n, ReadOnlySpan<float> columnBias)
+    {
+        if (columnBias.IsEmpty)
+        {
+            c[..(m * n)].Clear();
+            return;
+        }
+        for (var j = 0; j < n; j++)
+        {
+            c.Slice(j * m, m).Fill(columnBias[j]);
         }
     }
 
@@ -112,13 +127,12 @@ internal static unsafe class Gemm
                     var cTile = c + (ic + ir) + (long)(jc + jr) * m;
                     if (rows == mr && cols == nr)
                     {
-                        Kernel(width, kc, aPanel, bPanel, cTile, m);
+                        Kernel(width, kc, aPanel, bPanel, cTile, m, accumulate: true);
                     }
                     else
                     {
                         // A ragged tile: compute the full tile into scratch, then add the part that exists.
-                        new Span<float>(edge, mr * nr).Clear();
-                        Kernel(width, kc, aPanel, bPanel, edge, mr);
+                        Kernel(width, kc, aPanel, bPanel, edge, mr, accumulate: false);
                         for (var j = 0; j < cols; j++)
                         {
                             for (var i = 0; i < rows; i++)
@@ -132,15 +146,15 @@ internal static unsafe class Gemm
         }
     }
 
-    private static void Kernel(SimdWidth width, int kc, float* a, float* b, float* c, int ldc)
+    private static void Kernel(SimdWidth width, int kc, float* a, float* b, float* c, int ldc, bool accumulate)
     {
         if (width == SimdWidth.Vector512)
         {
-            GemmMicroKernel512.Run(kc, a, b, c, ldc);
+            GemmMicroKernel512.Run(kc, a, GemmMicroKernel512.Rows, b, GemmMicroKernel512.Columns, c, ldc, accumulate);
         }
         else
         {
-            GemmMicroKernel256.Run(kc, a, b, c, ldc);
+            GemmMicroKernel256.Run(kc, a, GemmMicroKernel256.Rows, b, GemmMicroKernel256.Columns, c, ldc, accumulate);
         }
     }
 

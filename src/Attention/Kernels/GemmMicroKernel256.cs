@@ -1,7 +1,7 @@
 // The innermost loop of the blocked matrix product, at 256 bits (AVX2): a 16 × 6 tile of C kept in registers
 // (12 accumulators + 2 A vectors + 1 broadcast = 15 of the 16 ymm registers), updated by one rank-1 product per step p:
 //   C[0..16, j] += A_panel[p][0..16] · B_panel[p][j]   for j = 0..5
-// Both panels are packed so that each step reads 16 + 6 consecutive floats.
+// The blocked product packs both panels so that each step reads 16 + 6 consecutive floats.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -15,10 +15,20 @@ internal static unsafe class GemmMicroKernel256
     /// <summary>Columns of the register tile.</summary>
     public const int Columns = 6;
 
-    /// <summary>C[16 × 6] += A_panel · B_panel over <paramref name="kc"/> steps. C is column-major with column stride <paramref name="ldc"/>.</summary>
+    /// <summary>C[16 × 6] += A·B over <paramref name="kc"/> steps p (or = A·B when <paramref name="accumulate"/> is false).</summary>
+    /// <remarks>Step p reads A[0..16, p] at <c>a + p·lda</c> (contiguous) and B[p, 0..6] at <c>b + p·ldb</c> (contiguous).
+    /// Packed panels have lda = 16 and ldb = 6; fused attention passes its blocks in place with their own strides.
+    /// C is column-major with column stride <paramref name="ldc"/>.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, int ldc)
+    public static void Run(int kc, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
+        if (!accumulate)
+        {
+            for (var j = 0; j < Columns; j++)
+            {
+                new Span<float>(c + (long)j * ldc, Rows).Clear();
+            }
+        }
         Vector256<float> c00, c10, c01, c11, c02, c12, c03, c13, c04, c14, c05, c15;
         c00 = c10 = c01 = c11 = c02 = c12 = c03 = c13 = c04 = c14 = c05 = c15 = Vector256<float>.Zero;
         for (var p = 0; p < kc; p++)
@@ -43,8 +53,8 @@ internal static unsafe class GemmMicroKernel256
             var b5 = Vector256.Create(b[5]);
             c05 = Vector256.FusedMultiplyAdd(a0, b5, c05);
             c15 = Vector256.FusedMultiplyAdd(a1, b5, c15);
-            a += 16;
-            b += 6;
+            a += lda;
+            b += ldb;
         }
         (Vector256.Load(c + 0) + c00).Store(c + 0);
         (Vector256.Load(c + 8) + c10).Store(c + 8);

@@ -1,7 +1,7 @@
 // The innermost loop of the blocked matrix product, at 512 bits (AVX-512): a 32 × 12 tile of C kept in registers
 // (24 accumulators + 2 A vectors + 1 broadcast = 27 of the 32 zmm registers), updated by one rank-1 product per step p:
 //   C[0..32, j] += A_panel[p][0..32] · B_panel[p][j]   for j = 0..11
-// Both panels are packed so that each step reads 32 + 12 consecutive floats.
+// The blocked product packs both panels so that each step reads 32 + 12 consecutive floats.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -15,10 +15,20 @@ internal static unsafe class GemmMicroKernel512
     /// <summary>Columns of the register tile.</summary>
     public const int Columns = 12;
 
-    /// <summary>C[32 × 12] += A_panel · B_panel over <paramref name="kc"/> steps. C is column-major with column stride <paramref name="ldc"/>.</summary>
+    /// <summary>C[32 × 12] += A·B over <paramref name="kc"/> steps p (or = A·B when <paramref name="accumulate"/> is false).</summary>
+    /// <remarks>Step p reads A[0..32, p] at <c>a + p·lda</c> (contiguous) and B[p, 0..12] at <c>b + p·ldb</c> (contiguous).
+    /// Packed panels have lda = 32 and ldb = 12; fused attention passes its blocks in place with their own strides.
+    /// C is column-major with column stride <paramref name="ldc"/>.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, int ldc)
+    public static void Run(int kc, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
+        if (!accumulate)
+        {
+            for (var j = 0; j < Columns; j++)
+            {
+                new Span<float>(c + (long)j * ldc, Rows).Clear();
+            }
+        }
         Vector512<float> c00, c10, c01, c11, c02, c12, c03, c13, c04, c14, c05, c15, c06, c16, c07, c17, c08, c18, c09, c19, c0A, c1A, c0B, c1B;
         c00 = c10 = c01 = c11 = c02 = c12 = c03 = c13 = c04 = c14 = c05 = c15 = c06 = c16 = c07 = c17 = c08 = c18 = c09 = c19 = c0A = c1A = c0B = c1B = Vector512<float>.Zero;
         for (var p = 0; p < kc; p++)
@@ -61,8 +71,8 @@ internal static unsafe class GemmMicroKernel512
             var bB = Vector512.Create(b[11]);
             c0B = Vector512.FusedMultiplyAdd(a0, bB, c0B);
             c1B = Vector512.FusedMultiplyAdd(a1, bB, c1B);
-            a += 32;
-            b += 12;
+            a += lda;
+            b += ldb;
         }
         (Vector512.Load(c + 0) + c00).Store(c + 0);
         (Vector512.Load(c + 16) + c10).Store(c + 16);

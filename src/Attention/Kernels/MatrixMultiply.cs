@@ -31,19 +31,20 @@ internal static class MatrixMultiply
         }
     }
 
-    /// <summary>C[m × n] = A[m × k] · Bᵀ where B is [n × k]; all column-major; <paramref name="c"/> is overwritten.</summary>
-    public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
+    /// <summary>C[m × n] = A[m × k] · Bᵀ (+ bias[j] down each column j when <paramref name="columnBias"/> is given), where B is [n × k];
+    /// all column-major; <paramref name="c"/> is overwritten. With B a Linear weight [out × in] this is y = x·Wᵀ + b.</summary>
+    public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, ReadOnlySpan<float> columnBias = default)
     {
         var width = SimdDispatch.Current;
         if (Gemm.Supports(width))
         {
-            Gemm.Multiply(a, 1, m, b, n, 1, c, m, k, n, width); // Bᵀ(p, j) = B(j, p) = b[j + p·n]
+            Gemm.Multiply(a, 1, m, b, n, 1, c, m, k, n, width, columnBias: columnBias); // Bᵀ(p, j) = B(j, p) = b[j + p·n]
             return;
         }
+        Gemm.Start(c, m, n, columnBias);
         for (var j = 0; j < n; j++)
         {
             var column = c.Slice(j * m, m);
-            column.Clear();
             for (var p = 0; p < k; p++)
             {
                 VectorOps.MultiplyAdd(b[j + p * n], a.Slice(p * m, m), column, width);

@@ -7,4 +7,19 @@ internal static class Storage
 {
     /// <summary>The matrix's own column-major array when it is dense (no copy), otherwise a column-major copy.</summary>
     public static float[] ColumnMajor(Matrix<float> matrix) => matrix.AsColumnMajorArray() ?? matrix.ToColumnMajorArray();
+
+    /// <summary>A new array for a result the caller will overwrite completely (contents undefined until then).</summary>
+    /// <remarks>
+    /// Results of 512 × 512 floats and more are large objects. On this runtime a 1 MB array from the large object heap
+    /// arrives on freshly mapped pages, and touching them costs about 2.3 ms (measured: more than the 512³ product that fills
+    /// it). Arrays from the pinned object heap are recycled with their pages still mapped: 0.3 ms on average for 1 MB.
+    /// Small arrays stay ordinary ones. Pinning is harmless here: nothing ever needs to move these arrays.
+    /// </remarks>
+    public static float[] NewArray(int length) =>
+        length >= LargeObject ? GC.AllocateUninitializedArray<float>(length, pinned: true) : new float[length];
+
+    /// <summary>A new matrix whose values the caller will overwrite completely; see <see cref="NewArray"/>.</summary>
+    public static Matrix<float> Wrap(int rows, int columns, float[] values) => Matrix<float>.Build.Dense(rows, columns, values);
+
+    private const int LargeObject = 85_000 / sizeof(float);
 }

@@ -1,7 +1,8 @@
 // The small loops the kernels are built from, at each vector width:
 //   MultiplyAdd: y += α·x      (one column of A·B gains α times one column of A)
 //   Dot:         Σ x[i]·y[i]   (one entry of Aᵀ·B)
-//   Max, Scale, ExpShiftedSum, ScaleAdd: the steps of a softmax, and of the online softmax of fused attention
+//   Max, Scale, ExpShiftedSum: the steps of a softmax
+//   Add, Relu, AddSquaredDeviation, Normalize: the residual sum, the activation and the steps of LayerNorm
 // Widest vector first; the ragged tail is finished by a scalar loop.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -219,31 +220,150 @@ internal static class VectorOps
         return sum;
     }
 
-    /// <summary>acc = acc·factor + addend, element by element (all the same length).</summary>
-    public static void ScaleAdd(Span<float> acc, ReadOnlySpan<float> factor, ReadOnlySpan<float> addend, SimdWidth width)
+    /// <summary>destination = x + y, element by element (destination may be x or y).</summary>
+    public static void Add(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination, SimdWidth width)
     {
-        ref var a = ref MemoryMarshal.GetReference(acc);
-        ref var f = ref MemoryMarshal.GetReference(factor);
-        ref var b = ref MemoryMarshal.GetReference(addend);
-        nuint n = (nuint)acc.Length;
+        ref var xs = ref MemoryMarshal.GetReference(x);
+        ref var ys = ref MemoryMarshal.GetReference(y);
+        ref var ds = ref MemoryMarshal.GetReference(destination);
+        nuint n = (nuint)x.Length;
         nuint i = 0;
         if (width == SimdWidth.Vector512)
         {
             for (; i + 16 <= n; i += 16)
             {
-                Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref a, i), Vector512.LoadUnsafe(ref f, i), Vector512.LoadUnsafe(ref b, i)).StoreUnsafe(ref a, i);
+                (Vector512.LoadUnsafe(ref xs, i) + Vector512.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
             }
         }
         if (width >= SimdWidth.Vector256)
         {
             for (; i + 8 <= n; i += 8)
             {
-                Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref a, i), Vector256.LoadUnsafe(ref f, i), Vector256.LoadUnsafe(ref b, i)).StoreUnsafe(ref a, i);
+                (Vector256.LoadUnsafe(ref xs, i) + Vector256.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
+            }
+        }
+        if (width >= SimdWidth.Vector128)
+        {
+            for (; i + 4 <= n; i += 4)
+            {
+                (Vector128.LoadUnsafe(ref xs, i) + Vector128.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
             }
         }
         for (; i < n; i++)
         {
-            Unsafe.Add(ref a, i) = Unsafe.Add(ref a, i) * Unsafe.Add(ref f, i) + Unsafe.Add(ref b, i);
+            Unsafe.Add(ref ds, i) = Unsafe.Add(ref xs, i) + Unsafe.Add(ref ys, i);
+        }
+    }
+
+    /// <summary>x = max(x, 0) in place (ReLU); NaN stays NaN, as in PyTorch.</summary>
+    public static void Relu(Span<float> x, SimdWidth width)
+    {
+        ref var xs = ref MemoryMarshal.GetReference(x);
+        nuint n = (nuint)x.Length;
+        nuint i = 0;
+        if (width == SimdWidth.Vector512)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                Vector512.Max(Vector512.LoadUnsafe(ref xs, i), Vector512<float>.Zero).StoreUnsafe(ref xs, i);
+            }
+        }
+        if (width >= SimdWidth.Vector256)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                Vector256.Max(Vector256.LoadUnsafe(ref xs, i), Vector256<float>.Zero).StoreUnsafe(ref xs, i);
+            }
+        }
+        if (width >= SimdWidth.Vector128)
+        {
+            for (; i + 4 <= n; i += 4)
+            {
+                Vector128.Max(Vector128.LoadUnsafe(ref xs, i), Vector128<float>.Zero).StoreUnsafe(ref xs, i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref xs, i) = MathF.Max(Unsafe.Add(ref xs, i), 0.0f);
+        }
+    }
+
+    /// <summary>sum += (x − mean)², element by element (all the same length).</summary>
+    public static void AddSquaredDeviation(ReadOnlySpan<float> x, ReadOnlySpan<float> mean, Span<float> sum, SimdWidth width)
+    {
+        ref var xs = ref MemoryMarshal.GetReference(x);
+        ref var ms = ref MemoryMarshal.GetReference(mean);
+        ref var ss = ref MemoryMarshal.GetReference(sum);
+        nuint n = (nuint)x.Length;
+        nuint i = 0;
+        if (width == SimdWidth.Vector512)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                var c = Vector512.LoadUnsafe(ref xs, i) - Vector512.LoadUnsafe(ref ms, i);
+                Vector512.FusedMultiplyAdd(c, c, Vector512.LoadUnsafe(ref ss, i)).StoreUnsafe(ref ss, i);
+            }
+        }
+        if (width >= SimdWidth.Vector256)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                var c = Vector256.LoadUnsafe(ref xs, i) - Vector256.LoadUnsafe(ref ms, i);
+                Vector256.FusedMultiplyAdd(c, c, Vector256.LoadUnsafe(ref ss, i)).StoreUnsafe(ref ss, i);
+            }
+        }
+        if (width >= SimdWidth.Vector128)
+        {
+            for (; i + 4 <= n; i += 4)
+            {
+                var c = Vector128.LoadUnsafe(ref xs, i) - Vector128.LoadUnsafe(ref ms, i);
+                Vector128.FusedMultiplyAdd(c, c, Vector128.LoadUnsafe(ref ss, i)).StoreUnsafe(ref ss, i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            var c = Unsafe.Add(ref xs, i) - Unsafe.Add(ref ms, i);
+            Unsafe.Add(ref ss, i) = MathF.FusedMultiplyAdd(c, c, Unsafe.Add(ref ss, i));
+        }
+    }
+
+    /// <summary>destination = (x − mean)·inverseStd·gain + bias, element by element; gain and bias are scalars (one feature of LayerNorm).</summary>
+    public static void Normalize(ReadOnlySpan<float> x, ReadOnlySpan<float> mean, ReadOnlySpan<float> inverseStd, float gain, float bias, Span<float> destination, SimdWidth width)
+    {
+        ref var xs = ref MemoryMarshal.GetReference(x);
+        ref var ms = ref MemoryMarshal.GetReference(mean);
+        ref var rs = ref MemoryMarshal.GetReference(inverseStd);
+        ref var ds = ref MemoryMarshal.GetReference(destination);
+        nuint n = (nuint)x.Length;
+        nuint i = 0;
+        if (width == SimdWidth.Vector512)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                var centered = Vector512.LoadUnsafe(ref xs, i) - Vector512.LoadUnsafe(ref ms, i);
+                Vector512.FusedMultiplyAdd(centered * Vector512.LoadUnsafe(ref rs, i), Vector512.Create(gain), Vector512.Create(bias)).StoreUnsafe(ref ds, i);
+            }
+        }
+        if (width >= SimdWidth.Vector256)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                var centered = Vector256.LoadUnsafe(ref xs, i) - Vector256.LoadUnsafe(ref ms, i);
+                Vector256.FusedMultiplyAdd(centered * Vector256.LoadUnsafe(ref rs, i), Vector256.Create(gain), Vector256.Create(bias)).StoreUnsafe(ref ds, i);
+            }
+        }
+        if (width >= SimdWidth.Vector128)
+        {
+            for (; i + 4 <= n; i += 4)
+            {
+                var centered = Vector128.LoadUnsafe(ref xs, i) - Vector128.LoadUnsafe(ref ms, i);
+                Vector128.FusedMultiplyAdd(centered * Vector128.LoadUnsafe(ref rs, i), Vector128.Create(gain), Vector128.Create(bias)).StoreUnsafe(ref ds, i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            var centered = Unsafe.Add(ref xs, i) - Unsafe.Add(ref ms, i);
+            Unsafe.Add(ref ds, i) = MathF.FusedMultiplyAdd(centered * Unsafe.Add(ref rs, i), gain, bias);
         }
     }
 }

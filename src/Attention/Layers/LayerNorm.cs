@@ -76,9 +76,9 @@ public sealed class LayerNorm
     public Matrix<float> Forward(Matrix<float> x)
     {
         Shapes.RequireColumns(x, nameof(x), Dimension, "the LayerNorm width d");
-        var result = new float[x.RowCount * Dimension];
-        Normalize(Storage.ColumnMajor(x), result, x.RowCount);
-        return Matrix<float>.Build.Dense(x.RowCount, Dimension, result);
+        var result = Storage.NewArray(x.RowCount * Dimension);
+        Forward(Storage.ColumnMajor(x), x.RowCount, result);
+        return Storage.Wrap(x.RowCount, Dimension, result);
     }
 
     /// <summary>LayerNorm(x + residual), the "Add &amp; Norm" of Figure 1, without allocating the sum separately.</summary>
@@ -89,60 +89,50 @@ public sealed class LayerNorm
     {
         Shapes.RequireColumns(x, nameof(x), Dimension, "the LayerNorm width d");
         Shapes.RequireShape(residual, nameof(residual), x.RowCount, Dimension, "the same shape as x");
-        var (a, b) = (Storage.ColumnMajor(x), Storage.ColumnMajor(residual));
-        var result = new float[x.RowCount * Dimension];
-        for (var i = 0; i < result.Length; i++)
-        {
-            result[i] = a[i] + b[i];
-        }
-        Normalize(result, result, x.RowCount);
-        return Matrix<float>.Build.Dense(x.RowCount, Dimension, result);
+        var result = Storage.NewArray(x.RowCount * Dimension);
+        Forward(Storage.ColumnMajor(x), Storage.ColumnMajor(residual), x.RowCount, result);
+        return Storage.Wrap(x.RowCount, Dimension, result);
     }
 
-    /// <summary>Normalises the n rows of column-major [n × d] data from <paramref name="source"/> into <paramref name="result"/> (which may be the same array).</summary>
+    /// <summary>LayerNorm of column-major [n × d] <paramref name="x"/> into <paramref name="result"/> (which may be the same memory).</summary>
+    internal void Forward(ReadOnlySpan<float> x, int n, Span<float> result) => Normalize(x, result, n);
+
+    /// <summary>LayerNorm(x + residual) of column-major [n × d] data into <paramref name="result"/>.</summary>
+    internal void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> residual, int n, Span<float> result)
+    {
+        VectorOps.Add(x[..(n * Dimension)], residual, result, SimdDispatch.Current);
+        Normalize(result, result, n);
+    }
+
     private void Normalize(ReadOnlySpan<float> source, Span<float> result, int n)
     {
-        // Rows are strided in column-major storage, so the moments are gathered column by column into one slot per row.
-        var d = Dimension;
-        var mean = new double[n];
-        var sumOfSquares = new double[n];
+        // Column-major storage holds feature j of every row in one contiguous column, so the per-row statistics are
+        // vectors of n values that each column updates element by element (one lane per row): three passes, all vectorized.
+        var (d, width) = (Dimension, SimdDispatch.Current);
+        var statistics = Scratch.Rent(ref _statistics, 2 * n);
+        var mean = statistics.AsSpan(0, n);
+        var inverseStd = statistics.AsSpan(n, n);
+        mean.Clear();
         for (var j = 0; j < d; j++)
         {
-            var column = source.Slice(j * n, n);
-            for (var i = 0; i < n; i++)
-            {
-                mean[i] += column[i];
-            }
+            VectorOps.Add(mean, source.Slice(j * n, n), mean, width);                    // Σ_j x[i, j]
+        }
+        VectorOps.Scale(mean, 1.0f / d, width);                                         // μ
+        inverseStd.Clear();
+        for (var j = 0; j < d; j++)
+        {
+            VectorOps.AddSquaredDeviation(source.Slice(j * n, n), mean, inverseStd, width); // Σ_j (x[i, j] − μ)²
         }
         for (var i = 0; i < n; i++)
         {
-            mean[i] /= d;
+            inverseStd[i] = 1.0f / MathF.Sqrt(inverseStd[i] / d + Epsilon);              // biased variance, ε inside the root
         }
         for (var j = 0; j < d; j++)
         {
-            var column = source.Slice(j * n, n);
-            for (var i = 0; i < n; i++)
-            {
-                var centered = column[i] - mean[i];
-                sumOfSquares[i] += centered * centered;
-            }
-        }
-        var inverseStd = new float[n];
-        var meanF = new float[n];
-        for (var i = 0; i < n; i++)
-        {
-            inverseStd[i] = (float)(1.0 / Math.Sqrt(sumOfSquares[i] / d + Epsilon));    // biased variance, ε inside the root
-            meanF[i] = (float)mean[i];
-        }
-        for (var j = 0; j < d; j++)
-        {
-            var column = source.Slice(j * n, n);
-            var target = result.Slice(j * n, n);
-            var (gain, bias) = (Gain[j], Bias[j]);
-            for (var i = 0; i < n; i++)
-            {
-                target[i] = (column[i] - meanF[i]) * inverseStd[i] * gain + bias;
-            }
+            VectorOps.Normalize(source.Slice(j * n, n), mean, inverseStd, Gain[j], Bias[j], result.Slice(j * n, n), width); // (x − μ)/σ·γ + β
         }
     }
+
+    [ThreadStatic]
+    private static float[]? _statistics;
 }

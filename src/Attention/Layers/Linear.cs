@@ -120,20 +120,8 @@ public sealed class Linear
     }
 
     /// <summary>y = x·Wᵀ + b on column-major spans: x [rows × in], y [rows × out] (overwritten).</summary>
-    internal void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
-    {
-        MatrixMultiply.MultiplyTransposed(x, Storage.ColumnMajor(Weight), y, rows, InFeatures, OutFeatures);
-        if (Bias is not null)
-        {
-            for (var j = 0; j < OutFeatures; j++)
-            {
-                var b = Bias[j];
-                foreach (ref var v in y.Slice(j * rows, rows))  // output j is one contiguous column
-                {
-                    v += b;
-                }
-            }
-        }
+    private ReadOnlySpan<float> BiasValues => Bias is null ? default : Bias.AsArray() ?? Bias.ToArray();
 
-    }
+    internal void Forward(ReadOnlySpan<float> x, int rows, Span<float> y) =>
+        MatrixMultiply.MultiplyTransposed(x, Storage.ColumnMajor(Weight), y, rows, InFeatures, OutFeatures, BiasValues); // output j is column j: it starts at b[j]
 }
