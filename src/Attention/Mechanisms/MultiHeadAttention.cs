@@ -215,13 +215,11 @@ public sealed class MultiHeadAttention
     public MultiHeadAttentionOutput Forward(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask = null, bool needWeights = true)
     {
         CheckInputs(query, key, value, mask);
-        var (m, e) = (key.RowCount, ModelDim);
-        // K and V live only inside this call, so they go to this thread's scratch rather than into new matrices.
-        var k = Scratch.Rent(ref _keys, m * e).AsSpan(0, m * e);
-        var v = Scratch.Rent(ref _values, m * e).AsSpan(0, m * e);
-        KeyProjection.Forward(Storage.ColumnMajor(key), m, k);       // K = key·W_Kᵀ + b_K       [m × E]
-        ValueProjection.Forward(Storage.ColumnMajor(value), m, v);   // V = value·W_Vᵀ + b_V     [m × E]
-        return Attend(query, k, v, m, mask, needWeights);
+        var (n, m, e) = (query.RowCount, key.RowCount, ModelDim);
+        var output = Storage.NewArray(n * e);
+        var weights = needWeights ? new Matrix<float>[HeadCount] : null;
+        Forward(Storage.ColumnMajor(query), n, Storage.ColumnMajor(key), Storage.ColumnMajor(value), m, mask, output, weights);
+        return Result(n, output, weights);
     }
 
     /// <summary>
@@ -237,11 +235,33 @@ public sealed class MultiHeadAttention
     /// <returns>As <c>Forward</c>.</returns>
     internal MultiHeadAttentionOutput Attend(Matrix<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int m, AttentionMask? mask, bool needWeights)
     {
-        var (n, e, d) = (query.RowCount, ModelDim, HeadDim);
-        var q = Scratch.Rent(ref _queries, n * e).AsSpan(0, n * e);
-        QueryProjection.Forward(Storage.ColumnMajor(query), n, q);   // Q = query·W_Qᵀ + b_Q     [n × E]
-        var concat = Scratch.Rent(ref _concat, n * e).AsSpan(0, n * e); // [n × E] = [head₁ | … | head_h]
+        var n = query.RowCount;
+        var output = Storage.NewArray(n * ModelDim);
         var weights = needWeights ? new Matrix<float>[HeadCount] : null;
+        Attend(Storage.ColumnMajor(query), n, keys, values, m, mask, output, weights);
+        return Result(n, output, weights);
+    }
+
+    /// <summary>Multi-head attention of column-major inputs into <paramref name="output"/> [n × E]; arguments already checked.
+    /// <paramref name="weights"/>, when not null, receives each head's [n × m] weights; when null the heads run fused.</summary>
+    internal void Forward(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> key, ReadOnlySpan<float> value, int m, AttentionMask? mask,
+        Span<float> output, Matrix<float>[]? weights = null)
+    {
+        // K and V live only inside this call, so they go to this thread's scratch rather than into new matrices.
+        var k = Scratch.Rent(ref _keys, m * ModelDim).AsSpan(0, m * ModelDim);
+        var v = Scratch.Rent(ref _values, m * ModelDim).AsSpan(0, m * ModelDim);
+        KeyProjection.Forward(key, m, k);                            // K = key·W_Kᵀ + b_K       [m × E]
+        ValueProjection.Forward(value, m, v);                        // V = value·W_Vᵀ + b_V     [m × E]
+        Attend(query, n, k, v, m, mask, output, weights);
+    }
+
+    private void Attend(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int m, AttentionMask? mask,
+        Span<float> output, Matrix<float>[]? weights)
+    {
+        var (e, d) = (ModelDim, HeadDim);
+        var q = Scratch.Rent(ref _queries, n * e).AsSpan(0, n * e);
+        QueryProjection.Forward(query, n, q);                         // Q = query·W_Qᵀ + b_Q     [n × E]
+        var concat = Scratch.Rent(ref _concat, n * e).AsSpan(0, n * e); // [n × E] = [head₁ | … | head_h]
         for (var h = 0; h < HeadCount; h++)
         {
             // Column-major storage keeps head h's d_k columns of Q, K, V and concat contiguous: slices, not copies.
@@ -260,13 +280,11 @@ public sealed class MultiHeadAttention
                 weights[h] = attention.Weights;
             }
         }
-        var output = new float[n * e];
         OutputProjection.Forward(concat, n, output);                   // concat·W_Oᵀ + b_O      [n × E]
-        var result = Matrix<float>.Build.Dense(n, e, output);
-        return weights is null
-            ? new MultiHeadAttentionOutput(result, null, null)
-            : new MultiHeadAttentionOutput(result, weights, Average(weights));
     }
+
+    private MultiHeadAttentionOutput Result(int n, float[] output, Matrix<float>[]? weights) =>
+        new(Storage.Wrap(n, ModelDim, output), weights, weights is null ? null : Average(weights));
 
     [ThreadStatic]
     private static float[]? _queries;

@@ -1,6 +1,7 @@
 // "Attention Is All You Need", §3.1 and Figure 1 (left): each encoder layer has two sub-layers, multi-head
 // self-attention and a position-wise feed-forward network, each wrapped as LayerNorm(x + Dropout(Sublayer(x))).
 // Pre-norm (x + Dropout(Sublayer(LayerNorm(x))), Xiong et al., 2020) is the modern option, PyTorch's norm_first=True.
+using Attention.Kernels;
 using Attention.Layers;
 using Attention.Mechanisms;
 using Attention.Randomness;
@@ -87,14 +88,46 @@ public sealed class EncoderLayer
     public Matrix<float> Forward(Matrix<float> x, AttentionMask? mask = null)
     {
         Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
+        mask?.RequireFits(x.RowCount, x.RowCount, nameof(mask));
+        var (n, size) = (x.RowCount, x.RowCount * Options.ModelDim);
+        var input = Storage.ColumnMajor(x);
+        // Only the result is new memory: the sub-layer outputs live in this thread's scratch (column-major [n × d_model]).
+        var sublayer = Scratch.Rent(ref _sublayer, size).AsSpan(0, size);
+        var middle = Scratch.Rent(ref _middle, size).AsSpan(0, size);
+        var output = Storage.NewArray(size);
         if (Options.NormFirst)
         {
-            x = x + Dropout1.Forward(SelfAttention.Forward(Norm1.Forward(x), mask, needWeights: false).Output);
-            return x + Dropout2.Forward(FeedForward.Forward(Norm2.Forward(x)));
+            Norm1.Forward(input, n, sublayer);                                         // LayerNorm(x)
+            SelfAttention.Forward(sublayer, n, sublayer, sublayer, n, mask, middle);   // Attention(·)
+            Residual(Dropout1, middle, input, middle);                                 // x₁ = x + Dropout(·)
+            Norm2.Forward(middle, n, sublayer);                                        // LayerNorm(x₁)
+            FeedForward.Forward(sublayer, n, output);                                  // FFN(·)
+            Residual(Dropout2, output, middle, output);                                // x₁ + Dropout(·)
         }
-        x = Norm1.Forward(x, Dropout1.Forward(SelfAttention.Forward(x, mask, needWeights: false).Output)); // Norm1(x + Attention(x))
-        return Norm2.Forward(x, Dropout2.Forward(FeedForward.Forward(x)));                                  // Norm2(x + FFN(x))
+        else
+        {
+            SelfAttention.Forward(input, n, input, input, n, mask, sublayer);          // Attention(x)
+            Dropout1.ApplyInPlace(sublayer);
+            Norm1.Forward(input, sublayer, n, middle);                                 // x₁ = Norm1(x + Dropout(·))
+            FeedForward.Forward(middle, n, sublayer);                                  // FFN(x₁)
+            Dropout2.ApplyInPlace(sublayer);
+            Norm2.Forward(middle, sublayer, n, output);                                // Norm2(x₁ + Dropout(·))
+        }
+        return Storage.Wrap(n, Options.ModelDim, output);
     }
+
+    /// <summary>destination = carried + Dropout(sublayer): the residual connection of a pre-norm layer.</summary>
+    internal static void Residual(Dropout dropout, Span<float> sublayer, ReadOnlySpan<float> carried, Span<float> destination)
+    {
+        dropout.ApplyInPlace(sublayer);
+        VectorOps.Add(sublayer, carried, destination, SimdDispatch.Current);
+    }
+
+    [ThreadStatic]
+    private static float[]? _sublayer;
+
+    [ThreadStatic]
+    private static float[]? _middle;
 
     /// <summary>Switches dropout on (training) or off (evaluation).</summary>
     /// <param name="training">True for training mode.</param>
