@@ -26,38 +26,62 @@ internal static unsafe class FusedAttention
     [ThreadStatic]
     private static float[]? _keysAndValues;
 
-    /// <summary>output[n × d_v] = softmax(q·kᵀ·scale + mask)·v, all column-major.</summary>
-    /// <param name="q">[n × d_k] queries.</param>
-    /// <param name="k">[m × d_k] keys.</param>
-    /// <param name="v">[m × d_v] values.</param>
-    /// <param name="output">[n × d_v], overwritten.</param>
+    /// <summary>output[n × d_v] = softmax(q·kᵀ·scale + mask)·v for each head, all column-major.</summary>
+    /// <param name="q">[n × heads·d_k] queries; head h owns columns h·d_k … (h+1)·d_k − 1.</param>
+    /// <param name="k">[m × heads·d_k] keys.</param>
+    /// <param name="v">[m × heads·d_v] values.</param>
+    /// <param name="output">[n × heads·d_v], overwritten.</param>
     /// <param name="n">Queries.</param>
     /// <param name="m">Keys.</param>
-    /// <param name="dk">Columns of q and k.</param>
-    /// <param name="dv">Columns of v.</param>
-    /// <param name="mask">Optional mask, already checked to fit [n × m].</param>
+    /// <param name="dk">Columns of q and k per head.</param>
+    /// <param name="dv">Columns of v per head.</param>
+    /// <param name="mask">Optional mask, already checked to fit [n × m], shared by every head.</param>
     /// <param name="scale">The factor on the scores, usually 1/√d_k.</param>
+    /// <param name="heads">Independent heads side by side (multi-head attention); 1 for plain attention.</param>
     public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
-        int n, int m, int dk, int dv, AttentionMask? mask, float scale)
+        int n, int m, int dk, int dv, AttentionMask? mask, float scale, int heads = 1)
     {
         var width = SimdDispatch.Current;
+        var parallel = Environment.ProcessorCount > 1 && (long)n * m * (dk + dv) * heads >= 1L << 22;
+        fixed (float* pq = q, pk = k, pv = v, po = output)
+        {
+            if (parallel && heads > 1)
+            {
+                // One head per task: each thread packs its head's K and V once and runs all its query blocks.
+                var (aq, ak, av, ao) = ((nint)pq, (nint)pk, (nint)pv, (nint)po);
+                Parallel.For(0, heads, h => Head((float*)aq + (long)h * n * dk, (float*)ak + (long)h * m * dk, (float*)av + (long)h * m * dv,
+                    (float*)ao + (long)h * n * dv, n, m, dk, dv, mask, scale, width, parallelBlocks: false));
+            }
+            else
+            {
+                for (var h = 0; h < heads; h++)
+                {
+                    Head(pq + (long)h * n * dk, pk + (long)h * m * dk, pv + (long)h * m * dv, po + (long)h * n * dv, n, m, dk, dv, mask, scale, width, parallel);
+                }
+            }
+        }
+    }
+
+    private static void Head(float* q, float* k, float* v, float* output, int n, int m, int dk, int dv, AttentionMask? mask, float scale,
+        SimdWidth width, bool parallelBlocks)
+    {
         var nr = Tile(width).Columns;
         var (mPad, dvPad) = (RoundUp(m, nr), RoundUp(dv, nr));
         var keyBlocks = Math.Max(1, (m + BC - 1) / BC);
         var bcStep = RoundUp((m + keyBlocks - 1) / keyBlocks, nr);       // 512 keys: two blocks of 264 and 248, not 256 + 256 + ragged
         var shared = Scratch.Rent(ref _keysAndValues, dk * mPad + m * dvPad);
-        fixed (float* pq = q, pk = k, pv = v, po = output, kt = shared)
+        fixed (float* kt = shared)
         {
             var vr = kt + (long)dk * mPad;
-            PackKeys(pk, m, dk, kt, mPad);
-            PackValues(pv, m, dv, vr, dvPad);
+            PackKeys(k, m, dk, kt, mPad);
+            PackValues(v, m, dv, vr, dvPad);
             var job = new Job
             {
-                Q = pq, KT = kt, VR = vr, Output = po, N = n, M = m, DK = dk, DV = dv, MPad = mPad, DVPad = dvPad, BCStep = bcStep,
+                Q = q, KT = kt, VR = vr, Output = output, N = n, M = m, DK = dk, DV = dv, MPad = mPad, DVPad = dvPad, BCStep = bcStep,
                 Mask = mask, Scale = scale, Width = width,
             };
             var blocks = (n + BR - 1) / BR;
-            if (blocks > 1 && Environment.ProcessorCount > 1 && (long)n * m * (dk + dv) >= 1L << 22)
+            if (parallelBlocks && blocks > 1)
             {
                 Parallel.For(0, blocks, block => QueryBlock(job, block * BR));
             }

@@ -262,22 +262,20 @@ public sealed class MultiHeadAttention
         var q = Scratch.Rent(ref _queries, n * e).AsSpan(0, n * e);
         QueryProjection.Forward(query, n, q);                         // Q = query·W_Qᵀ + b_Q     [n × E]
         var concat = Scratch.Rent(ref _concat, n * e).AsSpan(0, n * e); // [n × E] = [head₁ | … | head_h]
-        for (var h = 0; h < HeadCount; h++)
+        if (weights is null)
         {
-            // Column-major storage keeps head h's d_k columns of Q, K, V and concat contiguous: slices, not copies.
-            var qh = q.Slice(h * d * n, d * n);
-            var kh = keys.Slice(h * d * m, d * m);
-            var vh = values.Slice(h * d * m, d * m);
-            var head = concat.Slice(h * d * n, d * n);
-            if (weights is null)
+            // Column-major storage keeps head h's d_k columns of Q, K, V and concat contiguous, so the fused kernel takes
+            // all heads at once (and runs them on every core) without copying any.
+            FusedAttention.Forward(q, keys, values, concat, n, m, d, d, mask, 1.0f / MathF.Sqrt(d), HeadCount);
+        }
+        else
+        {
+            for (var h = 0; h < HeadCount; h++)
             {
-                FusedAttention.Forward(qh, kh, vh, head, n, m, d, d, mask, 1.0f / MathF.Sqrt(d));
-            }
-            else
-            {
-                var attention = ScaledDotProductAttention.Compute(AsMatrix(qh, n, d), AsMatrix(kh, m, d), AsMatrix(vh, m, d), mask);
-                Storage.ColumnMajor(attention.Output).CopyTo(head);
-                weights[h] = attention.Weights;
+                var head = ScaledDotProductAttention.Compute(
+                    AsMatrix(q.Slice(h * d * n, d * n), n, d), AsMatrix(keys.Slice(h * d * m, d * m), m, d), AsMatrix(values.Slice(h * d * m, d * m), m, d), mask);
+                Storage.ColumnMajor(head.Output).CopyTo(concat.Slice(h * d * n, d * n));
+                weights[h] = head.Weights;
             }
         }
         OutputProjection.Forward(concat, n, output);                   // concat·W_Oᵀ + b_O      [n × E]

@@ -70,6 +70,38 @@ public class MultiHeadAttentionTests
         Expect.Close(result.AverageWeights!, torch.Matrix("averaged"), what: $"{file} averaged weights");
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Without_weights_the_fused_heads_give_PyTorchs_output(string file, int heads, string mask)
+    {
+        var (layer, torch) = Load(file, heads);
+        var result = layer.Forward(torch.Matrix("query"), torch.Matrix("key"), torch.Matrix("value"), MaskFor(mask, torch), needWeights: false);
+
+        Expect.Close(result.Output, torch.Matrix("output"), what: $"{file} output, fused");
+        result.HeadWeights.Should().BeNull();
+    }
+
+    [Theory]
+    [InlineData(300, 300, "none")]      // 8 heads × 300 × 300 is enough work for one head per thread
+    [InlineData(300, 300, "causal")]
+    [InlineData(130, 257, "padding")]
+    [InlineData(1, 17, "none")]         // one query: a decoding step
+    public void Fused_heads_equal_the_heads_that_keep_their_weights(int n, int m, string mask)
+    {
+        var layer = new MultiHeadAttention(64, 8, seed: 5);
+        var (query, memory) = (RandomMatrices.Uniform(n, 64, 1), RandomMatrices.Uniform(m, 64, 2));
+        var attentionMask = mask switch
+        {
+            "causal" => AttentionMask.Causal,
+            "padding" => AttentionMask.KeyPadding(m, m - 5),
+            _ => null,
+        };
+
+        var fused = layer.Forward(query, memory, memory, attentionMask, needWeights: false).Output;
+
+        Expect.Close(fused, layer.Forward(query, memory, memory, attentionMask, needWeights: true).Output, what: $"{n} queries, {m} keys, {mask}");
+    }
+
     [Fact]
     public void A_fully_masked_query_gets_zero_weights_where_PyTorch_gives_NaN()
     {
