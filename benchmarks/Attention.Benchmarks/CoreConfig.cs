@@ -6,11 +6,26 @@ namespace Attention.Benchmarks;
 /// <summary>Runs a benchmark twice: pinned to one core (so Environment.ProcessorCount is 1 and kernels stay on one thread), and on both cores.
 /// Each uses BenchmarkDotNet's short run (3 warm-up and 3 measured iterations, each of many calls), which keeps the suite within minutes;
 /// the pilot stage already runs enough calls for tiered compilation to reach optimised code.</summary>
+/// <remarks>These two jobs replace any job given on the command line (<c>--job short</c> would otherwise add a third, redundant run).</remarks>
 public sealed class OneAndTwoCoresConfig : ManualConfig
 {
     public OneAndTwoCoresConfig()
     {
+        UnionRule = ConfigUnionRule.AlwaysUseLocal;
+        Add(DefaultConfig.Instance);
         AddJob(Job.ShortRun.WithAffinity(1).WithId("1 core"));
         AddJob(Job.ShortRun.WithAffinity(3).WithId("2 cores"));
+    }
+}
+
+/// <summary>For benchmarks whose single call takes seconds (decoding hundreds of tokens without a cache): every call is
+/// measured on its own (BenchmarkDotNet's monitoring strategy), 2 warm-up and 6 measured calls, whatever the command line says.</summary>
+public sealed class SlowCallsConfig : ManualConfig
+{
+    public SlowCallsConfig()
+    {
+        UnionRule = ConfigUnionRule.AlwaysUseLocal;
+        Add(DefaultConfig.Instance);
+        AddJob(Job.Default.WithStrategy(BenchmarkDotNet.Engines.RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(6));
     }
 }

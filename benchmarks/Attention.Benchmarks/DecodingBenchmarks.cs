@@ -1,7 +1,6 @@
 using Attention.Randomness;
 using Attention.Transformers;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 
 namespace Attention.Benchmarks;
 
@@ -13,7 +12,7 @@ namespace Attention.Benchmarks;
 /// <remarks>One call takes from milliseconds to seconds, so a fixed small number of iterations is enough; a warm-up of
 /// two calls already runs each hot loop thousands of times, past tiered compilation.</remarks>
 [MemoryDiagnoser]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 6)]
+[Config(typeof(SlowCallsConfig))]
 public class DecodingBenchmarks
 {
     private Generator _generator = null!;

@@ -13,7 +13,13 @@ public class FusedAttentionTests
         var data = new TheoryData<int, int, int, int, int, string>();
         foreach (var width in SimdDispatch.Available)
         {
-            foreach (var (n, m, dk, dv) in new[] { (1, 1, 1, 1), (3, 5, 4, 6), (17, 15, 16, 3), (65, 257, 8, 7), (130, 129, 64, 64) })
+            // Awkward sizes around the vector widths (16, 8, 4), the register tile (32 × 12, 16 × 6, 4 × 4) and the blocks
+            // (128 queries, up to 256 keys); the last case has several query and key blocks and runs on every core.
+            foreach (var (n, m, dk, dv) in new[]
+            {
+                (1, 1, 1, 1), (3, 5, 4, 6), (15, 16, 17, 3), (17, 15, 16, 3), (63, 64, 65, 16), (64, 63, 15, 64),
+                (65, 257, 8, 7), (130, 129, 64, 64), (257, 300, 64, 65),
+            })
             {
                 foreach (var mask in new[] { "none", "causal", "padding", "additive" })
                 {
@@ -56,6 +62,24 @@ public class FusedAttentionTests
         var fused = ScaledDotProductAttention.ComputeFused(q, k, v, mask);
         fused.Row(3).Should().OnlyContain(x => x == 0.0f);
         Expect.Close(fused, ScaledDotProductAttention.Compute(q, k, v, mask).Output);
+    }
+
+    [Fact]
+    public void A_NaN_in_one_query_makes_that_row_NaN_and_leaves_the_others_alone()
+    {
+        // Policy: NaN is not hidden. A NaN score turns the whole softmax row NaN, as in PyTorch; other queries never see it.
+        var (q, k, v) = (RandomMatrices.Uniform(40, 8, 10), RandomMatrices.Uniform(300, 8, 11), RandomMatrices.Uniform(300, 5, 12));
+        var clean = ScaledDotProductAttention.Compute(q, k, v).Output;
+        q[7, 3] = float.NaN;
+
+        foreach (var width in SimdDispatch.Available)
+        {
+            using var _ = SimdDispatch.Force(width);
+            var fused = ScaledDotProductAttention.ComputeFused(q, k, v);
+            fused.Row(7).Should().OnlyContain(x => float.IsNaN(x), $"at {width}");
+            fused.RemoveRow(7).Should().Match<Matrix<float>>(f => f.Enumerate().All(float.IsFinite), $"at {width}");
+            Expect.Close(fused.RemoveRow(7), clean.RemoveRow(7), what: $"the other rows at {width}");
+        }
     }
 
     [Fact]
