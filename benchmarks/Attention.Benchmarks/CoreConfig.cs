@@ -1,4 +1,6 @@
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
 
 namespace Attention.Benchmarks;
@@ -13,6 +15,8 @@ public sealed class OneAndTwoCoresConfig : ManualConfig
     {
         UnionRule = ConfigUnionRule.AlwaysUseLocal;
         Add(DefaultConfig.Instance);
+        AddDiagnoser(MemoryDiagnoser.Default);   // the local config wins outright, so the class's [MemoryDiagnoser] is restated here
+        AddColumn(StatisticColumn.Median);       // the targets are medians; three iterations make the mean jumpy on a shared core
         AddJob(Job.ShortRun.WithAffinity(1).WithId("1 core"));
         AddJob(Job.ShortRun.WithAffinity(3).WithId("2 cores"));
     }
@@ -26,6 +30,7 @@ public sealed class SlowCallsConfig : ManualConfig
     {
         UnionRule = ConfigUnionRule.AlwaysUseLocal;
         Add(DefaultConfig.Instance);
+        AddDiagnoser(MemoryDiagnoser.Default);
         AddJob(Job.Default.WithStrategy(BenchmarkDotNet.Engines.RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(6));
     }
 }
