@@ -2,7 +2,7 @@
 //   MultiplyAdd: y += α·x      (one column of A·B gains α times one column of A)
 //   Dot:         Σ x[i]·y[i]   (one entry of Aᵀ·B)
 //   Max, Scale, ExpShiftedSum: the steps of a softmax
-//   Add, Relu, AddSquaredDeviation, Normalize: the residual sum, the activation and the steps of LayerNorm
+//   Add, Relu, AddDeviations, Normalize: the residual sum, the activation and the steps of LayerNorm
 // Widest vector first; the ragged tail is finished by a scalar loop.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -288,12 +288,13 @@ internal static class VectorOps
         }
     }
 
-    /// <summary>sum += (x − mean)², element by element (all the same length).</summary>
-    public static void AddSquaredDeviation(ReadOnlySpan<float> x, ReadOnlySpan<float> mean, Span<float> sum, SimdWidth width)
+    /// <summary>deviation += x − mean and squares += (x − mean)², element by element (all the same length).</summary>
+    public static void AddDeviations(ReadOnlySpan<float> x, ReadOnlySpan<float> mean, Span<float> deviation, Span<float> squares, SimdWidth width)
     {
         ref var xs = ref MemoryMarshal.GetReference(x);
         ref var ms = ref MemoryMarshal.GetReference(mean);
-        ref var ss = ref MemoryMarshal.GetReference(sum);
+        ref var ds = ref MemoryMarshal.GetReference(deviation);
+        ref var ss = ref MemoryMarshal.GetReference(squares);
         nuint n = (nuint)x.Length;
         nuint i = 0;
         if (width == SimdWidth.Vector512)
@@ -301,6 +302,7 @@ internal static class VectorOps
             for (; i + 16 <= n; i += 16)
             {
                 var c = Vector512.LoadUnsafe(ref xs, i) - Vector512.LoadUnsafe(ref ms, i);
+                (Vector512.LoadUnsafe(ref ds, i) + c).StoreUnsafe(ref ds, i);
                 Vector512.FusedMultiplyAdd(c, c, Vector512.LoadUnsafe(ref ss, i)).StoreUnsafe(ref ss, i);
             }
         }
@@ -309,6 +311,7 @@ internal static class VectorOps
             for (; i + 8 <= n; i += 8)
             {
                 var c = Vector256.LoadUnsafe(ref xs, i) - Vector256.LoadUnsafe(ref ms, i);
+                (Vector256.LoadUnsafe(ref ds, i) + c).StoreUnsafe(ref ds, i);
                 Vector256.FusedMultiplyAdd(c, c, Vector256.LoadUnsafe(ref ss, i)).StoreUnsafe(ref ss, i);
             }
         }
@@ -317,12 +320,14 @@ internal static class VectorOps
             for (; i + 4 <= n; i += 4)
             {
                 var c = Vector128.LoadUnsafe(ref xs, i) - Vector128.LoadUnsafe(ref ms, i);
+                (Vector128.LoadUnsafe(ref ds, i) + c).StoreUnsafe(ref ds, i);
                 Vector128.FusedMultiplyAdd(c, c, Vector128.LoadUnsafe(ref ss, i)).StoreUnsafe(ref ss, i);
             }
         }
         for (; i < n; i++)
         {
             var c = Unsafe.Add(ref xs, i) - Unsafe.Add(ref ms, i);
+            Unsafe.Add(ref ds, i) += c;
             Unsafe.Add(ref ss, i) = MathF.FusedMultiplyAdd(c, c, Unsafe.Add(ref ss, i));
         }
     }

@@ -7,9 +7,10 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Attention.Layers;
 
 /// <summary>PyTorch's <c>nn.LayerNorm(d)</c>: each row normalised to mean 0 and variance 1, then scaled by γ and shifted by β.</summary>
-/// <remarks>Mean and variance are accumulated in double, then the row is normalised in float32. On rows whose mean is
-/// large against their spread (values near 1000 that differ in the fourth digit) float32 itself loses digits: PyTorch
-/// agrees with the exact result only to about 1e-4 there.</remarks>
+/// <remarks>Mean and variance are accumulated in float32 with the corrected two-pass algorithm, which repairs the
+/// rounding of the first mean, then the row is normalised in float32. On rows whose mean is large against their spread
+/// (values near 1000 that differ in the fourth digit) float32 itself loses digits: the result is then good to about
+/// 1e-4 of the spread, as PyTorch's is.</remarks>
 public sealed class LayerNorm
 {
     /// <summary>Creates a layer with γ = 1 and β = 0, as PyTorch initialises it.</summary>
@@ -107,25 +108,33 @@ public sealed class LayerNorm
     private void Normalize(ReadOnlySpan<float> source, Span<float> result, int n)
     {
         // Column-major storage holds feature j of every row in one contiguous column, so the per-row statistics are
-        // vectors of n values that each column updates element by element (one lane per row): three passes, all vectorized.
+        // vectors of n values that each column updates element by element (one lane per row): every pass is a vector loop.
+        // The moments use the corrected two-pass algorithm: a float mean μ₀ first, then the deviations from it,
+        // whose own sum δ = Σ (x − μ₀) repairs the rounding of μ₀ (Chan, Golub & LeVeque, 1983):
+        //   μ = μ₀ + δ/d,   σ² = Σ (x − μ₀)²/d − (δ/d)²
         var (d, width) = (Dimension, SimdDispatch.Current);
-        var statistics = Scratch.Rent(ref _statistics, 2 * n);
+        var statistics = Scratch.Rent(ref _statistics, 3 * n);
         var mean = statistics.AsSpan(0, n);
-        var inverseStd = statistics.AsSpan(n, n);
+        var deviation = statistics.AsSpan(n, n);
+        var inverseStd = statistics.AsSpan(2 * n, n);
         mean.Clear();
         for (var j = 0; j < d; j++)
         {
             VectorOps.Add(mean, source.Slice(j * n, n), mean, width);                    // Σ_j x[i, j]
         }
-        VectorOps.Scale(mean, 1.0f / d, width);                                         // μ
+        VectorOps.Scale(mean, 1.0f / d, width);                                         // μ₀
+        deviation.Clear();
         inverseStd.Clear();
         for (var j = 0; j < d; j++)
         {
-            VectorOps.AddSquaredDeviation(source.Slice(j * n, n), mean, inverseStd, width); // Σ_j (x[i, j] − μ)²
+            VectorOps.AddDeviations(source.Slice(j * n, n), mean, deviation, inverseStd, width); // δ and Σ (x − μ₀)²
         }
         for (var i = 0; i < n; i++)
         {
-            inverseStd[i] = 1.0f / MathF.Sqrt(inverseStd[i] / d + Epsilon);              // biased variance, ε inside the root
+            var correction = deviation[i] / d;
+            mean[i] += correction;                                                           // μ
+            var variance = MathF.Max(inverseStd[i] / d - correction * correction, 0.0f);    // biased variance
+            inverseStd[i] = 1.0f / MathF.Sqrt(variance + Epsilon);                          // ε inside the root
         }
         for (var j = 0; j < d; j++)
         {

@@ -31,7 +31,7 @@ public class LayerNormAndFeedForwardTests
     [Fact]
     public void LayerNorm_stays_accurate_for_values_near_1000()
     {
-        // Float32 sums of values near 1000 lose about 1e-4 relative; accumulating the moments in double does not.
+        // Every value and the mean (1000.0625) are exact in float32, so nothing but the algorithm can err here.
         var x = Matrix<float>.Build.DenseOfArray(new float[,] { { 1000.0f, 1000.5f, 999.5f, 1000.25f } });
         var y = new LayerNorm(4).Forward(x);
         double mean = (1000.0 + 1000.5 + 999.5 + 1000.25) / 4;
@@ -39,6 +39,27 @@ public class LayerNormAndFeedForwardTests
         for (var j = 0; j < 4; j++)
         {
             y[0, j].Should().BeApproximately((float)((x[0, j] - mean) / Math.Sqrt(variance + 1e-5)), 2e-6f);
+        }
+    }
+
+    [Fact]
+    public void LayerNorm_of_512_features_near_1000_repairs_the_rounding_of_its_float_mean()
+    {
+        // A plain float32 sum of 512 values near 1000 (≈ 512,000, where floats are 1/32 apart) misses the mean by about
+        // 4e-4, which is 1.4e-3 of a spread of ±0.5: the normalised values would be off by that much. The corrected
+        // two-pass moments leave only the rounding of the final mean to float (6e-5, about 2e-4 of the spread).
+        var random = new Random(3);
+        var x = Matrix<float>.Build.Dense(3, 512, (i, j) => 1000.0f + (float)(random.NextDouble() - 0.5));
+        var y = new LayerNorm(512).Forward(x);
+        for (var i = 0; i < 3; i++)
+        {
+            var row = x.Row(i).Select(v => (double)v).ToArray();
+            var mean = row.Average();
+            var std = Math.Sqrt(row.Select(v => (v - mean) * (v - mean)).Average() + 1e-5);
+            for (var j = 0; j < 512; j++)
+            {
+                y[i, j].Should().BeApproximately((float)((row[j] - mean) / std), 5e-4f, $"row {i}, feature {j}");
+            }
         }
     }
 
