@@ -65,7 +65,7 @@ internal static unsafe class FusedAttention
     private static void Head(float* q, float* k, float* v, float* output, int n, int m, int dk, int dv, AttentionMask? mask, float scale,
         SimdWidth width, bool parallelBlocks)
     {
-        var nr = Tile(width).Columns;
+        var nr = MicroKernel.Tile(width).Columns;
         var (mPad, dvPad) = (RoundUp(m, nr), RoundUp(dv, nr));
         var keyBlocks = Math.Max(1, (m + BC - 1) / BC);
         var bcStep = RoundUp((m + keyBlocks - 1) / keyBlocks, nr);       // 512 keys: two blocks of 264 and 248, not 256 + 256 + ragged
@@ -116,7 +116,7 @@ internal static unsafe class FusedAttention
 
     private static void QueryBlock(Job job, int i0)
     {
-        var (mr, nr) = Tile(job.Width);
+        var (mr, nr) = MicroKernel.Tile(job.Width);
         var br = Math.Min(BR, job.N - i0);
         var ld = RoundUp(br, mr);                                            // rows of every block buffer, padding included
         var bcMax = Math.Min(job.BCStep, RoundUp(job.M, nr));
@@ -142,7 +142,7 @@ internal static unsafe class FusedAttention
                 {
                     for (var ir = 0; ir < ld; ir += mr)
                     {
-                        Kernel(job.Width, job.DK, qs + ir, ld, job.KT + j0 + jr, job.MPad, s + ir + (long)jr * ld, ld, accumulate: false);
+                        MicroKernel.Run(job.Width, job.DK, qs + ir, ld, job.KT + j0 + jr, job.MPad, s + ir + (long)jr * ld, ld, accumulate: false);
                     }
                 }
                 ApplyMask(job.Mask, s, ld, br, i0, j0, bc);
@@ -153,7 +153,7 @@ internal static unsafe class FusedAttention
                 {
                     for (var ir = 0; ir < ld; ir += mr)
                     {
-                        Kernel(job.Width, bc, s + ir, ld, job.VR + (long)j0 * job.DVPad + jr, job.DVPad, o + ir + (long)jr * ld, ld, accumulate: true);
+                        MicroKernel.Run(job.Width, bc, s + ir, ld, job.VR + (long)j0 * job.DVPad + jr, job.DVPad, o + ir + (long)jr * ld, ld, accumulate: true);
                     }
                 }
             }
@@ -237,29 +237,6 @@ internal static unsafe class FusedAttention
                 row[d] = v[j + (long)d * m];
             }
             new Span<float>(row + dv, dvPad - dv).Clear();
-        }
-    }
-
-    private static (int Rows, int Columns) Tile(SimdWidth width) => width switch
-    {
-        SimdWidth.Vector512 => (GemmMicroKernel512.Rows, GemmMicroKernel512.Columns),
-        SimdWidth.Vector256 => (GemmMicroKernel256.Rows, GemmMicroKernel256.Columns),
-        _ => (GemmMicroKernelScalar.Rows, GemmMicroKernelScalar.Columns),
-    };
-
-    private static void Kernel(SimdWidth width, int kc, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
-    {
-        switch (width)
-        {
-            case SimdWidth.Vector512:
-                GemmMicroKernel512.Run(kc, a, lda, b, ldb, c, ldc, accumulate);
-                break;
-            case SimdWidth.Vector256:
-                GemmMicroKernel256.Run(kc, a, lda, b, ldb, c, ldc, accumulate);
-                break;
-            default:
-                GemmMicroKernelScalar.Run(kc, a, lda, b, ldb, c, ldc, accumulate);
-                break;
         }
     }
 

@@ -47,7 +47,7 @@ internal static unsafe class Gemm
         {
             return;
         }
-        var nr = width == SimdWidth.Vector512 ? GemmMicroKernel512.Columns : GemmMicroKernel256.Columns;
+        var nr = MicroKernel.Tile(width).Columns;
         var threads = Math.Min(maxThreads > 0 ? maxThreads : Environment.ProcessorCount, (n + nr - 1) / nr);
         fixed (float* pa = a, pb = b, pc = c)
         {
@@ -87,7 +87,7 @@ internal static unsafe class Gemm
     /// <summary>The serial loop nest for columns <paramref name="j0"/> … <paramref name="j1"/> − 1 of C.</summary>
     private static void Columns(float* a, int rsa, int csa, float* b, int rsb, int csb, float* c, int m, int k, int j0, int j1, SimdWidth width)
     {
-        var (mr, nr) = width == SimdWidth.Vector512 ? (GemmMicroKernel512.Rows, GemmMicroKernel512.Columns) : (GemmMicroKernel256.Rows, GemmMicroKernel256.Columns);
+        var (mr, nr) = MicroKernel.Tile(width);
         for (var jc = j0; jc < j1; jc += NC)
         {
             var nc = Math.Min(NC, j1 - jc);
@@ -127,12 +127,12 @@ internal static unsafe class Gemm
                     var cTile = c + (ic + ir) + (long)(jc + jr) * m;
                     if (rows == mr && cols == nr)
                     {
-                        Kernel(width, kc, aPanel, bPanel, cTile, m, accumulate: true);
+                        MicroKernel.Run(width, kc, aPanel, mr, bPanel, nr, cTile, m, accumulate: true);
                     }
                     else
                     {
                         // A ragged tile: compute the full tile into scratch, then add the part that exists.
-                        Kernel(width, kc, aPanel, bPanel, edge, mr, accumulate: false);
+                        MicroKernel.Run(width, kc, aPanel, mr, bPanel, nr, edge, mr, accumulate: false);
                         for (var j = 0; j < cols; j++)
                         {
                             for (var i = 0; i < rows; i++)
@@ -146,19 +146,6 @@ internal static unsafe class Gemm
         }
     }
 
-    private static void Kernel(SimdWidth width, int kc, float* a, float* b, float* c, int ldc, bool accumulate)
-    {
-        if (width == SimdWidth.Vector512)
-        {
-            GemmMicroKernel512.Run(kc, a, GemmMicroKernel512.Rows, b, GemmMicroKernel512.Columns, c, ldc, accumulate);
-        }
-        else
-        {
-            GemmMicroKernel256.Run(kc, a, GemmMicroKernel256.Rows, b, GemmMicroKernel256.Columns, c, ldc, accumulate);
-        }
-    }
-
-    /// <summary>A[i0 .. i0+mc, p0 .. p0+kc] as MR-row panels: panel r holds, for each p, rows r·MR … r·MR+MR−1 (zero past mc).</summary>
     private static void PackA(float* a, int rsa, int csa, int i0, int p0, int mc, int kc, int mr, float* packed)
     {
         for (var ir = 0; ir < mc; ir += mr)
