@@ -78,7 +78,7 @@ internal static class MatrixMultiply
     public static Matrix<float> Multiply(Matrix<float> a, Matrix<float> b)
     {
         Shapes.RequireInner(a, nameof(a), b, nameof(b), a.ColumnCount, b.RowCount, "A·B needs a.Columns == b.Rows");
-        var c = new float[a.RowCount * b.ColumnCount];
+        var c = Storage.NewArray(a.RowCount * b.ColumnCount);
         Multiply(Storage.ColumnMajor(a), Storage.ColumnMajor(b), c, a.RowCount, a.ColumnCount, b.ColumnCount);
         return Matrix<float>.Build.Dense(a.RowCount, b.ColumnCount, c);
     }
@@ -90,7 +90,7 @@ internal static class MatrixMultiply
     public static Matrix<float> MultiplyTransposed(Matrix<float> a, Matrix<float> b)
     {
         Shapes.RequireInner(a, nameof(a), b, nameof(b), a.ColumnCount, b.ColumnCount, "A·Bᵀ needs a.Columns == b.Columns");
-        var c = new float[a.RowCount * b.RowCount];
+        var c = Storage.NewArray(a.RowCount * b.RowCount);
         MultiplyTransposed(Storage.ColumnMajor(a), Storage.ColumnMajor(b), c, a.RowCount, a.ColumnCount, b.RowCount);
         return Matrix<float>.Build.Dense(a.RowCount, b.RowCount, c);
     }
@@ -102,7 +102,7 @@ internal static class MatrixMultiply
     public static Matrix<float> TransposeMultiply(Matrix<float> a, Matrix<float> b)
     {
         Shapes.RequireInner(a, nameof(a), b, nameof(b), a.RowCount, b.RowCount, "Aᵀ·B needs a.Rows == b.Rows");
-        var c = new float[a.ColumnCount * b.ColumnCount];
+        var c = Storage.NewArray(a.ColumnCount * b.ColumnCount);
         TransposeMultiply(Storage.ColumnMajor(a), Storage.ColumnMajor(b), c, a.ColumnCount, a.RowCount, b.ColumnCount);
         return Matrix<float>.Build.Dense(a.ColumnCount, b.ColumnCount, c);
     }

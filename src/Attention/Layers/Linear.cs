@@ -114,7 +114,7 @@ public sealed class Linear
     public Matrix<float> Forward(Matrix<float> x)
     {
         Shapes.RequireColumns(x, nameof(x), InFeatures, $"in_features of a Linear whose weight is {Shapes.Of(Weight)}");
-        var y = new float[x.RowCount * OutFeatures];
+        var y = Storage.NewArray(x.RowCount * OutFeatures);
         Forward(Storage.ColumnMajor(x), x.RowCount, y);
         return Matrix<float>.Build.Dense(x.RowCount, OutFeatures, y);
     }

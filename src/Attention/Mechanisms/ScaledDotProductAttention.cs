@@ -45,7 +45,7 @@ public static class ScaledDotProductAttention
     public static Matrix<float> ComputeFused(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, AttentionMask? mask = null, float? scale = null)
     {
         CheckShapes(queries, keys, values, mask);
-        var output = new float[queries.RowCount * values.ColumnCount];
+        var output = Storage.NewArray(queries.RowCount * values.ColumnCount);
         FusedAttention.Forward(Storage.ColumnMajor(queries), Storage.ColumnMajor(keys), Storage.ColumnMajor(values), output,
             queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount, mask, scale ?? 1.0f / MathF.Sqrt(queries.ColumnCount));
         return Matrix<float>.Build.Dense(queries.RowCount, values.ColumnCount, output);
