@@ -18,7 +18,7 @@ internal static class Storage
     public static float[] NewArray(int length) =>
         length >= LargeObject ? GC.AllocateUninitializedArray<float>(length, pinned: true) : new float[length];
 
-    /// <summary>A new matrix whose values the caller will overwrite completely; see <see cref="NewArray"/>.</summary>
+    /// <summary>Column-major <paramref name="values"/> (usually from <see cref="NewArray"/>) as a [rows × columns] matrix, without copying.</summary>
     public static Matrix<float> Wrap(int rows, int columns, float[] values) => Matrix<float>.Build.Dense(rows, columns, values);
 
     private const int LargeObject = 85_000 / sizeof(float);

@@ -48,7 +48,7 @@ public static class ScaledDotProductAttention
         var output = Storage.NewArray(queries.RowCount * values.ColumnCount);
         FusedAttention.Forward(Storage.ColumnMajor(queries), Storage.ColumnMajor(keys), Storage.ColumnMajor(values), output,
             queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount, mask, scale ?? 1.0f / MathF.Sqrt(queries.ColumnCount));
-        return Matrix<float>.Build.Dense(queries.RowCount, values.ColumnCount, output);
+        return Storage.Wrap(queries.RowCount, values.ColumnCount, output);
     }
 
     private static void CheckShapes(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, AttentionMask? mask)

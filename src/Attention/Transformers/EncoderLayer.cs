@@ -117,7 +117,7 @@ public sealed class EncoderLayer
     }
 
     /// <summary>destination = carried + Dropout(sublayer): the residual connection of a pre-norm layer.</summary>
-    internal static void Residual(Dropout dropout, Span<float> sublayer, ReadOnlySpan<float> carried, Span<float> destination)
+    private static void Residual(Dropout dropout, Span<float> sublayer, ReadOnlySpan<float> carried, Span<float> destination)
     {
         dropout.ApplyInPlace(sublayer);
         VectorOps.Add(sublayer, carried, destination, SimdDispatch.Current);
