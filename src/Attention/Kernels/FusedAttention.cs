@@ -4,7 +4,7 @@
 // A block's scores hold one query per vector lane (column-major [BR × BC]: column j is key j against every query), so
 // the softmax steps are element-wise vector operations and both block products run on the matrix product's register-tile
 // micro-kernel, reading their operands in place:
-//   once    Kᵀ with its rows padded to the tile width (K's columns, copied), V row-major (V transposed), both shared
+//   once    Kᵀ and V copied into the micro-kernel's B panels (NR keys, or NR value columns, side by side), shared by all blocks
 //   pass 1  S = (scale·Q_blk)·K_blkᵀ + mask                  [BR × BC]   A = the scaled query block, B = Kᵀ columns
 //   pass 2  m' = max(m, max S);  P = exp(S − m');  c = exp(m − m');  ℓ = c·ℓ + Σ P;  o = c·o
 //   pass 3  o += P·V_blk                                       [BR × d_v]  A = P, B = rows of V
@@ -72,12 +72,12 @@ internal static unsafe class FusedAttention
         var shared = Scratch.Rent(ref _keysAndValues, dk * mPad + m * dvPad);
         fixed (float* kt = shared)
         {
-            var vr = kt + (long)dk * mPad;
-            PackKeys(k, m, dk, kt, mPad);
-            PackValues(v, m, dv, vr, dvPad);
+            var vp = kt + (long)dk * mPad;
+            PackKeys(k, m, dk, kt, mPad, nr);
+            PackValues(v, m, dv, vp, dvPad, nr);
             var job = new Job
             {
-                Q = q, KT = kt, VR = vr, Output = output, N = n, M = m, DK = dk, DV = dv, MPad = mPad, DVPad = dvPad, BCStep = bcStep,
+                Q = q, KT = kt, VP = vp, Output = output, N = n, M = m, DK = dk, DV = dv, DVPad = dvPad, BCStep = bcStep,
                 Mask = mask, Scale = scale, Width = width,
             };
             var blocks = (n + BR - 1) / BR;
@@ -99,14 +99,13 @@ internal static unsafe class FusedAttention
     private sealed class Job
     {
         public required float* Q { get; init; }         // [n × d_k], column-major
-        public required float* KT { get; init; }        // Kᵀ [d_k × mPad], row-major: kt[p·mPad + j] = K[j, p]
-        public required float* VR { get; init; }        // V [m × dvPad], row-major: vr[j·dvPad + d] = V[j, d]
+        public required float* KT { get; init; }        // Kᵀ in NR-key panels: kt[(j − j mod NR)·d_k + p·NR + j mod NR] = K[j, p]
+        public required float* VP { get; init; }        // V in NR-column panels: vp[(d − d mod NR)·m + j·NR + d mod NR] = V[j, d]
         public required float* Output { get; init; }    // [n × d_v], column-major
         public required int N { get; init; }
         public required int M { get; init; }
         public required int DK { get; init; }
         public required int DV { get; init; }
-        public required int MPad { get; init; }
         public required int DVPad { get; init; }
         public required int BCStep { get; init; }       // keys per block (the last block may hold fewer)
         public required AttentionMask? Mask { get; init; }
@@ -137,23 +136,23 @@ internal static unsafe class FusedAttention
             {
                 var bc = Math.Min(job.BCStep, job.M - j0);
                 var bcPad = RoundUp(bc, nr);
-                // pass 1: S = (scale·Q_blk)·K_blkᵀ; Kᵀ's row p holds key j0 + j at kt[p·mPad + j0 + j]
+                // pass 1: S = (scale·Q_blk)·K_blkᵀ; keys j0 + jr … sit in the panel at kt + (j0 + jr)·d_k
                 for (var jr = 0; jr < bcPad; jr += nr)
                 {
                     for (var ir = 0; ir < ld; ir += mr)
                     {
-                        MicroKernel.Run(job.Width, job.DK, qs + ir, ld, job.KT + j0 + jr, job.MPad, s + ir + (long)jr * ld, ld, accumulate: false);
+                        MicroKernel.Run(job.Width, job.DK, qs + ir, ld, job.KT + (long)(j0 + jr) * job.DK, nr, s + ir + (long)jr * ld, ld, accumulate: false);
                     }
                 }
                 ApplyMask(job.Mask, s, ld, br, i0, j0, bc);
                 // pass 2: running max and sum, P = exp(S − m') in place, o rescaled
                 OnlineSoftmax.Step(s, ld, ld, bc, runningMax, runningSum, o, job.DVPad, job.Width);
-                // pass 3: o += P·V_blk; V's row j0 + p is vr[(j0 + p)·dvPad ..]
+                // pass 3: o += P·V_blk; columns jr … of key j0 sit at vp + jr·m + j0·NR
                 for (var jr = 0; jr < job.DVPad; jr += nr)
                 {
                     for (var ir = 0; ir < ld; ir += mr)
                     {
-                        MicroKernel.Run(job.Width, bc, s + ir, ld, job.VR + (long)j0 * job.DVPad + jr, job.DVPad, o + ir + (long)jr * ld, ld, accumulate: true);
+                        MicroKernel.Run(job.Width, bc, s + ir, ld, job.VP + (long)jr * job.M + (long)j0 * nr, nr, o + ir + (long)jr * ld, ld, accumulate: true);
                     }
                 }
             }
@@ -217,26 +216,37 @@ internal static unsafe class FusedAttention
         }
     }
 
-    private static void PackKeys(float* k, int m, int dk, float* kt, int mPad)
+    /// <summary>Kᵀ as the micro-kernel's B panels: panel r holds keys r·NR … r·NR+NR−1, and for each p their NR values K[j, p] side by side.</summary>
+    private static void PackKeys(float* k, int m, int dk, float* kt, int mPad, int nr)
     {
-        // K is column-major [m × d_k]: its column p is already row p of Kᵀ; only the padding to mPad is new.
-        for (var p = 0; p < dk; p++)
+        for (var j0 = 0; j0 < mPad; j0 += nr)
         {
-            new ReadOnlySpan<float>(k + (long)p * m, m).CopyTo(new Span<float>(kt + (long)p * mPad, m));
-            new Span<float>(kt + (long)p * mPad + m, mPad - m).Clear();
+            var keys = Math.Min(nr, m - j0);                                   // padding keys score 0 and are never used
+            var panel = kt + (long)j0 * dk;
+            for (var p = 0; p < dk; p++)
+            {
+                new ReadOnlySpan<float>(k + j0 + (long)p * m, keys).CopyTo(new Span<float>(panel + p * nr, keys));
+                new Span<float>(panel + p * nr + keys, nr - keys).Clear();
+            }
         }
     }
 
-    private static void PackValues(float* v, int m, int dv, float* vr, int dvPad)
+    /// <summary>V as B panels: panel c holds columns c·NR … c·NR+NR−1, and for each key j their NR values V[j, d] side by side.</summary>
+    private static void PackValues(float* v, int m, int dv, float* vp, int dvPad, int nr)
     {
-        for (var j = 0; j < m; j++)
+        for (var d0 = 0; d0 < dvPad; d0 += nr)
         {
-            var row = vr + (long)j * dvPad;
-            for (var d = 0; d < dv; d++)
+            var columns = Math.Min(nr, dv - d0);
+            var panel = vp + (long)d0 * m;
+            new Span<float>(panel, m * nr).Clear();                            // padding columns stay 0
+            for (var d = 0; d < columns; d++)
             {
-                row[d] = v[j + (long)d * m];
+                var source = v + (long)(d0 + d) * m;
+                for (var j = 0; j < m; j++)
+                {
+                    panel[j * nr + d] = source[j];
+                }
             }
-            new Span<float>(row + dv, dvPad - dv).Clear();
         }
     }
 

@@ -22,13 +22,6 @@ internal static unsafe class GemmMicroKernel256
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
-        if (!accumulate)
-        {
-            for (var j = 0; j < Columns; j++)
-            {
-                new Span<float>(c + (long)j * ldc, Rows).Clear();
-            }
-        }
         Vector256<float> c00, c10, c01, c11, c02, c12, c03, c13, c04, c14, c05, c15;
         c00 = c10 = c01 = c11 = c02 = c12 = c03 = c13 = c04 = c14 = c05 = c15 = Vector256<float>.Zero;
         for (var p = 0; p < kc; p++)
@@ -56,17 +49,22 @@ internal static unsafe class GemmMicroKernel256
             a += lda;
             b += ldb;
         }
-        (Vector256.Load(c + 0) + c00).Store(c + 0);
-        (Vector256.Load(c + 8) + c10).Store(c + 8);
-        (Vector256.Load(c + 1 * ldc + 0) + c01).Store(c + 1 * ldc + 0);
-        (Vector256.Load(c + 1 * ldc + 8) + c11).Store(c + 1 * ldc + 8);
-        (Vector256.Load(c + 2 * ldc + 0) + c02).Store(c + 2 * ldc + 0);
-        (Vector256.Load(c + 2 * ldc + 8) + c12).Store(c + 2 * ldc + 8);
-        (Vector256.Load(c + 3 * ldc + 0) + c03).Store(c + 3 * ldc + 0);
-        (Vector256.Load(c + 3 * ldc + 8) + c13).Store(c + 3 * ldc + 8);
-        (Vector256.Load(c + 4 * ldc + 0) + c04).Store(c + 4 * ldc + 0);
-        (Vector256.Load(c + 4 * ldc + 8) + c14).Store(c + 4 * ldc + 8);
-        (Vector256.Load(c + 5 * ldc + 0) + c05).Store(c + 5 * ldc + 0);
-        (Vector256.Load(c + 5 * ldc + 8) + c15).Store(c + 5 * ldc + 8);
+        Put(c + 0, c00, accumulate);
+        Put(c + 8, c10, accumulate);
+        Put(c + 1 * ldc + 0, c01, accumulate);
+        Put(c + 1 * ldc + 8, c11, accumulate);
+        Put(c + 2 * ldc + 0, c02, accumulate);
+        Put(c + 2 * ldc + 8, c12, accumulate);
+        Put(c + 3 * ldc + 0, c03, accumulate);
+        Put(c + 3 * ldc + 8, c13, accumulate);
+        Put(c + 4 * ldc + 0, c04, accumulate);
+        Put(c + 4 * ldc + 8, c14, accumulate);
+        Put(c + 5 * ldc + 0, c05, accumulate);
+        Put(c + 5 * ldc + 8, c15, accumulate);
     }
+
+    /// <summary>Writes one accumulator vector into C: added to what is there, or in place of it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(float* c, Vector256<float> value, bool accumulate) =>
+        (accumulate ? Vector256.Load(c) + value : value).Store(c);
 }

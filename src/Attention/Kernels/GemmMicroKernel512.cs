@@ -22,13 +22,6 @@ internal static unsafe class GemmMicroKernel512
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
-        if (!accumulate)
-        {
-            for (var j = 0; j < Columns; j++)
-            {
-                new Span<float>(c + (long)j * ldc, Rows).Clear();
-            }
-        }
         Vector512<float> c00, c10, c01, c11, c02, c12, c03, c13, c04, c14, c05, c15, c06, c16, c07, c17, c08, c18, c09, c19, c0A, c1A, c0B, c1B;
         c00 = c10 = c01 = c11 = c02 = c12 = c03 = c13 = c04 = c14 = c05 = c15 = c06 = c16 = c07 = c17 = c08 = c18 = c09 = c19 = c0A = c1A = c0B = c1B = Vector512<float>.Zero;
         for (var p = 0; p < kc; p++)
@@ -74,29 +67,34 @@ internal static unsafe class GemmMicroKernel512
             a += lda;
             b += ldb;
         }
-        (Vector512.Load(c + 0) + c00).Store(c + 0);
-        (Vector512.Load(c + 16) + c10).Store(c + 16);
-        (Vector512.Load(c + 1 * ldc + 0) + c01).Store(c + 1 * ldc + 0);
-        (Vector512.Load(c + 1 * ldc + 16) + c11).Store(c + 1 * ldc + 16);
-        (Vector512.Load(c + 2 * ldc + 0) + c02).Store(c + 2 * ldc + 0);
-        (Vector512.Load(c + 2 * ldc + 16) + c12).Store(c + 2 * ldc + 16);
-        (Vector512.Load(c + 3 * ldc + 0) + c03).Store(c + 3 * ldc + 0);
-        (Vector512.Load(c + 3 * ldc + 16) + c13).Store(c + 3 * ldc + 16);
-        (Vector512.Load(c + 4 * ldc + 0) + c04).Store(c + 4 * ldc + 0);
-        (Vector512.Load(c + 4 * ldc + 16) + c14).Store(c + 4 * ldc + 16);
-        (Vector512.Load(c + 5 * ldc + 0) + c05).Store(c + 5 * ldc + 0);
-        (Vector512.Load(c + 5 * ldc + 16) + c15).Store(c + 5 * ldc + 16);
-        (Vector512.Load(c + 6 * ldc + 0) + c06).Store(c + 6 * ldc + 0);
-        (Vector512.Load(c + 6 * ldc + 16) + c16).Store(c + 6 * ldc + 16);
-        (Vector512.Load(c + 7 * ldc + 0) + c07).Store(c + 7 * ldc + 0);
-        (Vector512.Load(c + 7 * ldc + 16) + c17).Store(c + 7 * ldc + 16);
-        (Vector512.Load(c + 8 * ldc + 0) + c08).Store(c + 8 * ldc + 0);
-        (Vector512.Load(c + 8 * ldc + 16) + c18).Store(c + 8 * ldc + 16);
-        (Vector512.Load(c + 9 * ldc + 0) + c09).Store(c + 9 * ldc + 0);
-        (Vector512.Load(c + 9 * ldc + 16) + c19).Store(c + 9 * ldc + 16);
-        (Vector512.Load(c + 10 * ldc + 0) + c0A).Store(c + 10 * ldc + 0);
-        (Vector512.Load(c + 10 * ldc + 16) + c1A).Store(c + 10 * ldc + 16);
-        (Vector512.Load(c + 11 * ldc + 0) + c0B).Store(c + 11 * ldc + 0);
-        (Vector512.Load(c + 11 * ldc + 16) + c1B).Store(c + 11 * ldc + 16);
+        Put(c + 0, c00, accumulate);
+        Put(c + 16, c10, accumulate);
+        Put(c + 1 * ldc + 0, c01, accumulate);
+        Put(c + 1 * ldc + 16, c11, accumulate);
+        Put(c + 2 * ldc + 0, c02, accumulate);
+        Put(c + 2 * ldc + 16, c12, accumulate);
+        Put(c + 3 * ldc + 0, c03, accumulate);
+        Put(c + 3 * ldc + 16, c13, accumulate);
+        Put(c + 4 * ldc + 0, c04, accumulate);
+        Put(c + 4 * ldc + 16, c14, accumulate);
+        Put(c + 5 * ldc + 0, c05, accumulate);
+        Put(c + 5 * ldc + 16, c15, accumulate);
+        Put(c + 6 * ldc + 0, c06, accumulate);
+        Put(c + 6 * ldc + 16, c16, accumulate);
+        Put(c + 7 * ldc + 0, c07, accumulate);
+        Put(c + 7 * ldc + 16, c17, accumulate);
+        Put(c + 8 * ldc + 0, c08, accumulate);
+        Put(c + 8 * ldc + 16, c18, accumulate);
+        Put(c + 9 * ldc + 0, c09, accumulate);
+        Put(c + 9 * ldc + 16, c19, accumulate);
+        Put(c + 10 * ldc + 0, c0A, accumulate);
+        Put(c + 10 * ldc + 16, c1A, accumulate);
+        Put(c + 11 * ldc + 0, c0B, accumulate);
+        Put(c + 11 * ldc + 16, c1B, accumulate);
     }
+
+    /// <summary>Writes one accumulator vector into C: added to what is there, or in place of it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(float* c, Vector512<float> value, bool accumulate) =>
+        (accumulate ? Vector512.Load(c) + value : value).Store(c);
 }
