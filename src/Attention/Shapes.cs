@@ -41,4 +41,26 @@ internal static class Shapes
             throw new ArgumentException($"{name} must have {columns} columns ({what}), but it is {Of(matrix)}.", name);
         }
     }
+
+    /// <summary>Throws unless the sizes are non-negative and the span holds a column-major [rows × columns] matrix (extra elements are ignored).</summary>
+    public static void RequireSpan(int length, string name, int rows, int columns, string what)
+    {
+        if (rows < 0 || columns < 0)
+        {
+            throw new ArgumentOutOfRangeException(name, $"{what} cannot be {Of(rows, columns)}: sizes are never negative.");
+        }
+        if ((long)rows * columns > length)
+        {
+            throw new ArgumentException($"{name} must hold {what} {Of(rows, columns)} = {(long)rows * columns} floats (column-major), but it has {length}.", name);
+        }
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> on <paramref name="outputName"/> when an output span shares memory with an input.</summary>
+    public static void RequireSeparate(ReadOnlySpan<float> output, string outputName, ReadOnlySpan<float> input, string inputName)
+    {
+        if (output.Overlaps(input))
+        {
+            throw new ArgumentException($"{outputName} must not overlap {inputName}: the kernel reads {inputName} while it writes {outputName}.", outputName);
+        }
+    }
 }

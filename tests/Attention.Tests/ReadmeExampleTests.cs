@@ -1,3 +1,4 @@
+using Attention.Kernels;
 using Attention.Layers;
 using Attention.Mechanisms;
 using Attention.Randomness;
@@ -38,6 +39,32 @@ public class ReadmeExampleTests
         result.Output.Should().Be(trace.Context);
     }
 
+    private const string KernelExample =
+        """
+        float[] a = [1, 4, 2, 5, 3, 6];       // A = [1 2 3; 4 5 6], [2 × 3], column by column
+        float[] b = [7, 9, 11, 8, 10, 12];    // B = [7 8; 9 10; 11 12], [3 × 2]
+        var c = new float[4];
+        MatrixMultiply.Multiply(a, b, c, m: 2, k: 3, n: 2);                       // c = [58, 139, 64, 154]: A·B = [58 64; 139 154]
+        var weights = new float[3];
+        Softmax.Apply([1f, 2f, 3f], weights);                                    // [0.0900, 0.2447, 0.6652]
+        """;
+
+    [Fact]
+    public void The_readme_kernel_example_computes_what_its_comments_say()
+    {
+        float[] a = [1, 4, 2, 5, 3, 6];       // A = [1 2 3; 4 5 6], [2 × 3], column by column
+        float[] b = [7, 9, 11, 8, 10, 12];    // B = [7 8; 9 10; 11 12], [3 × 2]
+        var c = new float[4];
+        MatrixMultiply.Multiply(a, b, c, m: 2, k: 3, n: 2);                       // c = [58, 139, 64, 154]: A·B = [58 64; 139 154]
+        var weights = new float[3];
+        Softmax.Apply([1f, 2f, 3f], weights);                                    // [0.0900, 0.2447, 0.6652]
+
+        // 1·7 + 2·9 + 3·11 = 58, 4·7 + 5·9 + 6·11 = 139, 1·8 + 2·10 + 3·12 = 64, 4·8 + 5·10 + 6·12 = 154
+        c.Should().Equal(58, 139, 64, 154);
+        // e¹, e², e³ = 2.7183, 7.3891, 20.0855; their sum is 30.1929
+        Expect.Close(weights, [0.0900306f, 0.2447285f, 0.6652410f], 1e-6f, 0, "softmax [1, 2, 3]", 3);
+    }
+
     [Fact]
     public void The_readme_shows_exactly_the_tested_code()
     {
@@ -49,5 +76,6 @@ public class ReadmeExampleTests
         directory.Should().NotBeNull("the tests run inside the repository");
         var readme = File.ReadAllText(Path.Combine(directory!.FullName, "README.md")).ReplaceLineEndings("\n");
         readme.Should().Contain(Example.ReplaceLineEndings("\n"));
+        readme.Should().Contain(KernelExample.ReplaceLineEndings("\n"));
     }
 }

@@ -15,7 +15,12 @@ using Attention.Mechanisms;
 
 namespace Attention.Kernels;
 
-internal static unsafe class FusedAttention
+/// <summary>Flash-style attention over column-major spans: softmax(Q·Kᵀ·scale + mask)·V for one or several heads, in
+/// O(n·d) memory, on every core for large inputs. <see cref="Mechanisms.ScaledDotProductAttention.ComputeFused"/> is the
+/// same over matrices.</summary>
+/// <remarks>Policy: a query whose keys are all masked gets a zero row; a NaN in a query's scores makes its row NaN and
+/// leaves the others unchanged. Spans may be longer than the matrices they hold; the output must not overlap an input.</remarks>
+public static unsafe class FusedAttention
 {
     private const int BR = 128;    // queries per block: a multiple of every tile's rows
     private const int BC = 256;    // at most this many keys per block (blocks are evened out and rounded to the tile's columns)
@@ -35,12 +40,27 @@ internal static unsafe class FusedAttention
     /// <param name="m">Keys.</param>
     /// <param name="dk">Columns of q and k per head.</param>
     /// <param name="dv">Columns of v per head.</param>
-    /// <param name="mask">Optional mask, already checked to fit [n × m], shared by every head.</param>
+    /// <param name="mask">Optional mask fitting [n × m], shared by every head.</param>
     /// <param name="scale">The factor on the scores, usually 1/√d_k.</param>
     /// <param name="heads">Independent heads side by side (multi-head attention); 1 for plain attention.</param>
+    /// <exception cref="ArgumentException">A span is shorter than its matrix, the mask does not fit [n × m], or the output overlaps an input.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, or <paramref name="heads"/> is below 1.</exception>
     public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
         int n, int m, int dk, int dv, AttentionMask? mask, float scale, int heads = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(heads, 1);
+        Shapes.RequireSpan(q.Length, nameof(q), n, heads * dk, "the queries");
+        Shapes.RequireSpan(k.Length, nameof(k), m, heads * dk, "the keys");
+        Shapes.RequireSpan(v.Length, nameof(v), m, heads * dv, "the values");
+        Shapes.RequireSpan(output.Length, nameof(output), n, heads * dv, "the output");
+        Shapes.RequireSeparate(output, nameof(output), q, nameof(q));
+        Shapes.RequireSeparate(output, nameof(output), k, nameof(k));
+        Shapes.RequireSeparate(output, nameof(output), v, nameof(v));
+        mask?.RequireFits(n, m, nameof(mask));
+        if (n == 0 || dv == 0)
+        {
+            return;
+        }
         var width = SimdDispatch.Current;
         var parallel = Environment.ProcessorCount > 1 && (long)n * m * (dk + dv) * heads >= 1L << 22;
         fixed (float* pq = q, pk = k, pv = v, po = output)

@@ -7,13 +7,24 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Kernels;
 
-/// <summary>C = A·B, C = A·Bᵀ and C = Aᵀ·B on column-major data, vectorized at <see cref="SimdDispatch.Current"/>.</summary>
-/// <remarks><see cref="MatrixMultiplyReference"/> is the scalar specification; tests hold the two together.</remarks>
-internal static class MatrixMultiply
+/// <summary>C = A·B, C = A·Bᵀ and C = Aᵀ·B: over MathNet matrices, or over column-major spans (element (i, j) of an
+/// [r × c] matrix at i + j·r), on every core for large products, vectorized at the widest width the CPU has.</summary>
+/// <remarks>The result is bit-identical whatever the number of cores. Spans may be longer than the matrix they hold (the
+/// rest is neither read nor written); the output span must not overlap an input. The scalar specification is
+/// <c>MatrixMultiplyReference</c> in the library's source; tests hold the two together.</remarks>
+public static class MatrixMultiply
 {
-    /// <summary>C[m × n] = A[m × k] · B[k × n]; all column-major; <paramref name="c"/> is overwritten.</summary>
+    /// <summary>C[m × n] = A[m × k] · B[k × n]; all column-major; the first m·n elements of <paramref name="c"/> are overwritten.</summary>
+    /// <param name="a">A, [m × k] column-major.</param>
+    /// <param name="b">B, [k × n] column-major.</param>
+    /// <param name="c">C, [m × n] column-major: the result.</param>
+    /// <param name="m">Rows of A and C.</param>
+    /// <param name="k">Columns of A, rows of B.</param>
+    /// <param name="n">Columns of B and C.</param>
+    /// <exception cref="ArgumentException">A span is shorter than its matrix, or <paramref name="c"/> overlaps an input.</exception>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
     {
+        Check(a, m, k, "A", b, k, n, "B", c, m, n);
         var width = SimdDispatch.Current;
         if (Gemm.Supports(width))
         {
@@ -32,9 +43,24 @@ internal static class MatrixMultiply
     }
 
     /// <summary>C[m × n] = A[m × k] · Bᵀ (+ bias[j] down each column j when <paramref name="columnBias"/> is given), where B is [n × k];
-    /// all column-major; <paramref name="c"/> is overwritten. With B a Linear weight [out × in] this is y = x·Wᵀ + b.</summary>
+    /// all column-major; the first m·n elements of <paramref name="c"/> are overwritten. With B a Linear weight [out × in]
+    /// this is y = x·Wᵀ + b, PyTorch's <c>nn.Linear</c>.</summary>
+    /// <param name="a">A, [m × k] column-major.</param>
+    /// <param name="b">B, [n × k] column-major.</param>
+    /// <param name="c">C, [m × n] column-major: the result.</param>
+    /// <param name="m">Rows of A and C.</param>
+    /// <param name="k">Columns of A and of B.</param>
+    /// <param name="n">Rows of B, columns of C.</param>
+    /// <param name="columnBias">Empty, or [n]: C's column j starts at bias[j] instead of 0 (no extra pass).</param>
+    /// <exception cref="ArgumentException">A span is shorter than its matrix, the bias is not [n], or <paramref name="c"/> overlaps an input.</exception>
     public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, ReadOnlySpan<float> columnBias = default)
     {
+        Check(a, m, k, "A", b, n, k, "B", c, m, n);
+        if (!columnBias.IsEmpty && columnBias.Length != n)
+        {
+            throw new ArgumentException($"columnBias must be empty or hold n = {n} floats, one per column of C, but it has {columnBias.Length}.", nameof(columnBias));
+        }
+        Shapes.RequireSeparate(c, nameof(c), columnBias, nameof(columnBias));
         var width = SimdDispatch.Current;
         if (Gemm.Supports(width))
         {
@@ -52,9 +78,17 @@ internal static class MatrixMultiply
         }
     }
 
-    /// <summary>C[m × n] = Aᵀ · B where A is [k × m] and B is [k × n]; all column-major; <paramref name="c"/> is overwritten.</summary>
+    /// <summary>C[m × n] = Aᵀ · B where A is [k × m] and B is [k × n]; all column-major; the first m·n elements of <paramref name="c"/> are overwritten.</summary>
+    /// <param name="a">A, [k × m] column-major.</param>
+    /// <param name="b">B, [k × n] column-major.</param>
+    /// <param name="c">C, [m × n] column-major: the result.</param>
+    /// <param name="m">Columns of A, rows of C.</param>
+    /// <param name="k">Rows of A and of B.</param>
+    /// <param name="n">Columns of B and C.</param>
+    /// <exception cref="ArgumentException">A span is shorter than its matrix, or <paramref name="c"/> overlaps an input.</exception>
     public static void TransposeMultiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
     {
+        Check(a, k, m, "A", b, k, n, "B", c, m, n);
         var width = SimdDispatch.Current;
         if (Gemm.Supports(width))
         {
@@ -105,5 +139,15 @@ internal static class MatrixMultiply
         var c = Storage.NewArray(a.ColumnCount * b.ColumnCount);
         TransposeMultiply(Storage.ColumnMajor(a), Storage.ColumnMajor(b), c, a.ColumnCount, a.RowCount, b.ColumnCount);
         return Matrix<float>.Build.Dense(a.ColumnCount, b.ColumnCount, c);
+    }
+
+    private static void Check(ReadOnlySpan<float> a, int aRows, int aColumns, string aName, ReadOnlySpan<float> b, int bRows, int bColumns, string bName,
+        ReadOnlySpan<float> c, int m, int n)
+    {
+        Shapes.RequireSpan(a.Length, "a", aRows, aColumns, aName);
+        Shapes.RequireSpan(b.Length, "b", bRows, bColumns, bName);
+        Shapes.RequireSpan(c.Length, "c", m, n, "C");
+        Shapes.RequireSeparate(c, "c", a, "a");
+        Shapes.RequireSeparate(c, "c", b, "b");
     }
 }

@@ -90,4 +90,36 @@ public class FusedAttentionTests
         var fused = ScaledDotProductAttention.ComputeFused(q, k, RandomMatrices.Uniform(300, 2, 8));
         fused.Enumerate().Should().OnlyContain(x => float.IsFinite(x));
     }
+
+    [Fact]
+    public void The_span_entry_point_runs_heads_side_by_side_like_separate_calls()
+    {
+        // Two heads with d_k = 5, d_v = 3: head h owns columns h·5 … h·5+4 of q and k and h·3 … h·3+2 of v and the output.
+        var (n, m) = (7, 9);
+        var (q, k, v) = (RandomMatrices.Uniform(n, 10, 11), RandomMatrices.Uniform(m, 10, 12), RandomMatrices.Uniform(m, 6, 13));
+        var output = new float[n * 6];
+        FusedAttention.Forward(q.ToColumnMajorArray(), k.ToColumnMajorArray(), v.ToColumnMajorArray(), output, n, m, 5, 3, AttentionMask.Causal, 0.5f, heads: 2);
+        for (var h = 0; h < 2; h++)
+        {
+            var expected = ScaledDotProductAttention.Compute(q.SubMatrix(0, n, h * 5, 5), k.SubMatrix(0, m, h * 5, 5), v.SubMatrix(0, m, h * 3, 3),
+                AttentionMask.Causal, scale: 0.5f).Output;
+            Expect.Close(Matrix<float>.Build.Dense(n, 6, output).SubMatrix(0, n, h * 3, 3), expected, what: $"head {h}");
+        }
+    }
+
+    [Fact]
+    public void The_span_entry_point_refuses_short_spans_a_mask_that_does_not_fit_and_no_heads()
+    {
+        var (q, k, v) = (new float[4 * 8], new float[6 * 8], new float[6 * 4]);
+        var shortOutput = () => FusedAttention.Forward(q, k, v, new float[7], 4, 6, 8, 2, null, 1.0f, heads: 1);
+        shortOutput.Should().Throw<ArgumentException>().WithParameterName("output").WithMessage("*[4 × 2] = 8 floats*has 7*");
+        var twoHeads = () => FusedAttention.Forward(q, k, v, new float[16], 4, 6, 4, 2, null, 1.0f, heads: 2);
+        twoHeads.Should().NotThrow("two heads of d_k 4 fit in the same spans");
+        var tooWide = () => FusedAttention.Forward(q, k, v, new float[16], 4, 6, 8, 2, null, 1.0f, heads: 2);
+        tooWide.Should().Throw<ArgumentException>().WithParameterName("q").WithMessage("*[4 × 16] = 64 floats*has 32*");
+        var mask = () => FusedAttention.Forward(q, k, v, new float[8], 4, 6, 8, 2, AttentionMask.KeyPadding(5, 5), 1.0f);
+        mask.Should().Throw<ArgumentException>().WithParameterName("mask");
+        var noHeads = () => FusedAttention.Forward(q, k, v, new float[8], 4, 6, 8, 2, null, 1.0f, heads: 0);
+        noHeads.Should().Throw<ArgumentOutOfRangeException>();
+    }
 }

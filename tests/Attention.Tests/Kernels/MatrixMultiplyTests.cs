@@ -145,4 +145,41 @@ public class MatrixMultiplyTests
             c[2, 0].Should().Be(3.0f);
         }
     }
+
+    [Fact]
+    public void The_span_overloads_read_column_major_storage_and_leave_the_rest_of_longer_spans_alone()
+    {
+        // A = [1 2 3] (1 × 3), B = [4 5 6]ᵀ (3 × 1): A·B = 1·4 + 2·5 + 3·6 = 32. The spans carry one spare element each.
+        float[] a = [1, 2, 3, 99], b = [4, 5, 6, 99], c = [0, -7];
+        MatrixMultiply.Multiply(a, b, c, 1, 3, 1);
+        c.Should().Equal(32, -7);
+        // A·Bᵀ with B = [4 5 6] (1 × 3) and bias 0.5: 32 + 0.5.
+        MatrixMultiply.MultiplyTransposed(a, b, c, 1, 3, 1, [0.5f]);
+        c.Should().Equal(32.5f, -7);
+        // Aᵀ·B with A = [1 2 3]ᵀ (3 × 1) and B = [4 5 6]ᵀ: the same dot product.
+        MatrixMultiply.TransposeMultiply(a, b, c, 1, 3, 1);
+        c.Should().Equal(32, -7);
+    }
+
+    [Fact]
+    public void A_span_shorter_than_its_matrix_is_refused_before_anything_is_read()
+    {
+        var c = new float[4];
+        var shortA = () => MatrixMultiply.Multiply(new float[5], new float[6], c, 2, 3, 2);
+        shortA.Should().Throw<ArgumentException>().WithParameterName("a").WithMessage("*[2 × 3] = 6 floats*has 5*");
+        var shortC = () => MatrixMultiply.MultiplyTransposed(new float[6], new float[6], new float[3], 2, 3, 2);
+        shortC.Should().Throw<ArgumentException>().WithParameterName("c").WithMessage("*[2 × 2] = 4 floats*has 3*");
+        var negative = () => MatrixMultiply.TransposeMultiply(new float[6], new float[6], c, -2, 3, 2);
+        negative.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("a");
+        var bias = () => MatrixMultiply.MultiplyTransposed(new float[6], new float[6], c, 2, 3, 2, new float[3]);
+        bias.Should().Throw<ArgumentException>().WithParameterName("columnBias").WithMessage("*n = 2*has 3*");
+    }
+
+    [Fact]
+    public void A_result_that_overlaps_an_input_is_refused()
+    {
+        var buffer = new float[8];
+        var overlap = () => MatrixMultiply.Multiply(buffer.AsSpan(0, 4), new float[4], buffer.AsSpan(2, 4), 2, 2, 2);
+        overlap.Should().Throw<ArgumentException>().WithParameterName("c").WithMessage("*must not overlap a*");
+    }
 }
