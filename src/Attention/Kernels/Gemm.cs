@@ -31,9 +31,6 @@ internal static unsafe class Gemm
     [ThreadStatic]
     private static float[]? _packedB;
 
-    /// <summary>Whether the blocked kernel serves <paramref name="width"/> (the narrower widths use the simple column kernel).</summary>
-    public static bool Supports(SimdWidth width) => width is SimdWidth.Vector512 or SimdWidth.Vector256;
-
     /// <summary>
     /// C = A·B where A(i, p) = a[i·rowStrideA + p·columnStrideA] and B(p, j) = b[p·rowStrideB + j·columnStrideB];
     /// C is column-major [m × n] and is overwritten; with <paramref name="columnBias"/> ([n]) it starts at bias[j] down each column j

@@ -1,8 +1,6 @@
 // Matrix products on MathNet's column-major storage: element (i, j) of an [r × c] matrix sits at i + j·r.
-// Column-major makes C = A·B a sum of scaled columns,  C[:, j] = Σ_p B[p, j] · A[:, p],
-// so the inner loop runs down contiguous columns and vectorizes with no transposing copy.
-// At 512 and 256 bits the products go to the blocked, packed, register-tiled Gemm (see Gemm.cs and docs/kernels.md);
-// at 128 bits they use the simple column kernel below, which is where docs/kernels.md starts.
+// All three go to the blocked, packed, register-tiled Gemm (see Gemm.cs and docs/kernels.md) at every vector width,
+// scalar included; only the strides differ, so no operand is ever transposed by copying.
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Kernels;
@@ -25,21 +23,7 @@ public static class MatrixMultiply
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
     {
         Check(a, m, k, "A", b, k, n, "B", c, m, n);
-        var width = SimdDispatch.Current;
-        if (Gemm.Supports(width))
-        {
-            Gemm.Multiply(a, 1, m, b, 1, k, c, m, k, n, width); // A(i, p) = a[i + p·m], B(p, j) = b[p + j·k]
-            return;
-        }
-        for (var j = 0; j < n; j++)
-        {
-            var column = c.Slice(j * m, m);
-            column.Clear();
-            for (var p = 0; p < k; p++)
-            {
-                VectorOps.MultiplyAdd(b[p + j * k], a.Slice(p * m, m), column, width);
-            }
-        }
+        Gemm.Multiply(a, 1, m, b, 1, k, c, m, k, n, SimdDispatch.Current); // A(i, p) = a[i + p·m], B(p, j) = b[p + j·k]
     }
 
     /// <summary>C[m × n] = A[m × k] · Bᵀ (+ bias[j] down each column j when <paramref name="columnBias"/> is given), where B is [n × k];
@@ -61,21 +45,7 @@ public static class MatrixMultiply
             throw new ArgumentException($"columnBias must be empty or hold n = {n} floats, one per column of C, but it has {columnBias.Length}.", nameof(columnBias));
         }
         Shapes.RequireSeparate(c, nameof(c), columnBias, nameof(columnBias));
-        var width = SimdDispatch.Current;
-        if (Gemm.Supports(width))
-        {
-            Gemm.Multiply(a, 1, m, b, n, 1, c, m, k, n, width, columnBias: columnBias); // Bᵀ(p, j) = B(j, p) = b[j + p·n]
-            return;
-        }
-        Gemm.Start(c, m, n, columnBias);
-        for (var j = 0; j < n; j++)
-        {
-            var column = c.Slice(j * m, m);
-            for (var p = 0; p < k; p++)
-            {
-                VectorOps.MultiplyAdd(b[j + p * n], a.Slice(p * m, m), column, width);
-            }
-        }
+        Gemm.Multiply(a, 1, m, b, n, 1, c, m, k, n, SimdDispatch.Current, columnBias: columnBias); // Bᵀ(p, j) = B(j, p) = b[j + p·n]
     }
 
     /// <summary>C[m × n] = Aᵀ · B where A is [k × m] and B is [k × n]; all column-major; the first m·n elements of <paramref name="c"/> are overwritten.</summary>
@@ -89,20 +59,7 @@ public static class MatrixMultiply
     public static void TransposeMultiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
     {
         Check(a, k, m, "A", b, k, n, "B", c, m, n);
-        var width = SimdDispatch.Current;
-        if (Gemm.Supports(width))
-        {
-            Gemm.Multiply(a, k, 1, b, 1, k, c, m, k, n, width); // Aᵀ(i, p) = A(p, i) = a[p + i·k]
-            return;
-        }
-        for (var j = 0; j < n; j++)
-        {
-            var bColumn = b.Slice(j * k, k);
-            for (var i = 0; i < m; i++)
-            {
-                c[i + j * m] = VectorOps.Dot(a.Slice(i * k, k), bColumn, width);
-            }
-        }
+        Gemm.Multiply(a, k, 1, b, 1, k, c, m, k, n, SimdDispatch.Current); // Aᵀ(i, p) = A(p, i) = a[p + i·k]
     }
 
     /// <summary>A·B as a new matrix.</summary>

@@ -4,11 +4,12 @@ namespace Attention.Kernels;
 
 internal static unsafe class MicroKernel
 {
-    /// <summary>The tile of C the width's micro-kernel keeps in registers: 32 × 12 (512 bits), 16 × 6 (256), 4 × 4 (scalar twin).</summary>
+    /// <summary>The tile of C the width's micro-kernel keeps in registers: 32 × 12 (512 bits), 16 × 6 (256), 8 × 6 (128), 4 × 4 (scalar twin).</summary>
     public static (int Rows, int Columns) Tile(SimdWidth width) => width switch
     {
         SimdWidth.Vector512 => (GemmMicroKernel512.Rows, GemmMicroKernel512.Columns),
         SimdWidth.Vector256 => (GemmMicroKernel256.Rows, GemmMicroKernel256.Columns),
+        SimdWidth.Vector128 => (GemmMicroKernel128.Rows, GemmMicroKernel128.Columns),
         _ => (GemmMicroKernelScalar.Rows, GemmMicroKernelScalar.Columns),
     };
 
@@ -22,6 +23,9 @@ internal static unsafe class MicroKernel
                 break;
             case SimdWidth.Vector256:
                 GemmMicroKernel256.Run(kc, a, lda, b, ldb, c, ldc, accumulate);
+                break;
+            case SimdWidth.Vector128:
+                GemmMicroKernel128.Run(kc, a, lda, b, ldb, c, ldc, accumulate);
                 break;
             default:
                 GemmMicroKernelScalar.Run(kc, a, lda, b, ldb, c, ldc, accumulate);
