@@ -164,7 +164,7 @@ public static unsafe class FusedAttention
                         MicroKernel.Run(job.Width, job.DK, qs + ir, ld, job.KT + (long)(j0 + jr) * job.DK, nr, s + ir + (long)jr * ld, ld, accumulate: false);
                     }
                 }
-                ApplyMask(job.Mask, s, ld, br, i0, j0, bc);
+                job.Mask?.AddBlock(new Span<float>(s, ld * bc), ld, br, i0, j0, bc);
                 // pass 2: running max and sum, P = exp(S − m') in place, o rescaled
                 OnlineSoftmax.Step(s, ld, ld, bc, runningMax, runningSum, o, job.DVPad, job.Width);
                 // pass 3: o += P·V_blk; columns jr … of key j0 sit at vp + jr·m + j0·NR
@@ -191,31 +191,6 @@ public static unsafe class FusedAttention
                 target[i] = source[i] * job.Scale;
             }
             new Span<float>(target + br, ld - br).Clear();                 // padding queries score 0 and are never stored
-        }
-    }
-
-    private static void ApplyMask(AttentionMask? mask, float* s, int ld, int br, int i0, int j0, int bc)
-    {
-        if (mask is null)
-        {
-            return;
-        }
-        if (mask.CausalKeyLimit(i0) is { } firstLimit)
-        {
-            // Query i0 + i sees keys below firstLimit + i, so in key column j the rows i ≤ j0 + j − firstLimit are masked.
-            for (var j = 0; j < bc; j++)
-            {
-                var hidden = Math.Clamp(j0 + j - firstLimit + 1, 0, br);
-                new Span<float>(s + (long)j * ld, hidden).Fill(float.NegativeInfinity);
-            }
-            return;
-        }
-        for (var j = 0; j < bc; j++)
-        {
-            for (var i = 0; i < br; i++)
-            {
-                s[i + (long)j * ld] += mask.BiasAt(i0 + i, j0 + j);
-            }
         }
     }
 

@@ -1,6 +1,7 @@
 // "Attention Is All You Need", §3.2.3: "We implement this inside of scaled dot-product attention by masking out
 // (setting to −∞) all values in the input of the softmax which correspond to illegal connections."
 // A mask is therefore an additive bias on the scaled scores: 0 keeps a key, −∞ hides it, anything else shifts it.
+using Attention.Kernels;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Mechanisms;
@@ -18,11 +19,17 @@ namespace Attention.Mechanisms;
 public sealed class AttentionMask
 {
     private readonly Func<int, int, float> _bias;
-    private readonly int? _causalOffset; // set for causal masks, which have a faster fill
 
-    private AttentionMask(string description, int? queryCount, int? keyCount, Func<int, int, float> bias, int? causalOffset = null)
+    // What the fused kernel uses to add the mask a block at a time instead of calling _bias per element; at most one is set.
+    private readonly int? _causalOffset;      // causal: key j is hidden from query i when j > i + offset
+    private readonly float[]? _keyBias;       // key padding: one bias per key, the same for every query
+    private readonly float[]? _table;         // boolean and additive: the whole [n × m] bias, column-major
+    private readonly AttentionMask[]? _parts; // combined: the sum of the parts
+
+    private AttentionMask(string description, int? queryCount, int? keyCount, Func<int, int, float> bias, int? causalOffset = null,
+        float[]? keyBias = null, float[]? table = null, AttentionMask[]? parts = null)
     {
-        _causalOffset = causalOffset;
+        (_causalOffset, _keyBias, _table, _parts) = (causalOffset, keyBias, table, parts);
         Description = description;
         QueryCount = queryCount;
         KeyCount = keyCount;
@@ -62,8 +69,16 @@ public sealed class AttentionMask
     public static AttentionMask FromBoolean(bool[,] masked)
     {
         ArgumentNullException.ThrowIfNull(masked);
-        var copy = (bool[,])masked.Clone();
-        return new AttentionMask("boolean", copy.GetLength(0), copy.GetLength(1), (i, j) => copy[i, j] ? float.NegativeInfinity : 0.0f);
+        var (n, m) = (masked.GetLength(0), masked.GetLength(1));
+        var table = new float[n * m];
+        for (var j = 0; j < m; j++)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                table[i + j * n] = masked[i, j] ? float.NegativeInfinity : 0.0f;
+            }
+        }
+        return new AttentionMask("boolean", n, m, (i, j) => table[i + j * n], table: table);
     }
 
     /// <summary>An additive float mask: <paramref name="bias"/>[i, j] is added to the scaled score of query i and key j.</summary>
@@ -72,8 +87,8 @@ public sealed class AttentionMask
     public static AttentionMask Additive(Matrix<float> bias)
     {
         ArgumentNullException.ThrowIfNull(bias);
-        var copy = bias.Clone();
-        return new AttentionMask("additive", copy.RowCount, copy.ColumnCount, (i, j) => copy[i, j]);
+        var (n, table) = (bias.RowCount, bias.ToColumnMajorArray());   // a copy
+        return new AttentionMask("additive", n, bias.ColumnCount, (i, j) => table[i + j * n], table: table);
     }
 
     /// <summary>
@@ -85,8 +100,8 @@ public sealed class AttentionMask
     public static AttentionMask KeyPadding(bool[] padded)
     {
         ArgumentNullException.ThrowIfNull(padded);
-        var copy = (bool[])padded.Clone();
-        return new AttentionMask("key padding", null, copy.Length, (_, j) => copy[j] ? float.NegativeInfinity : 0.0f);
+        var keyBias = padded.Select(p => p ? float.NegativeInfinity : 0.0f).ToArray();
+        return new AttentionMask("key padding", null, keyBias.Length, (_, j) => keyBias[j], keyBias: keyBias);
     }
 
     /// <summary>A key padding mask from a sequence length: of <paramref name="keyCount"/> keys, those at
@@ -134,7 +149,8 @@ public sealed class AttentionMask
                     sum += part._bias(i, j);
                 }
                 return sum;
-            });
+            },
+            parts: parts);
     }
 
     /// <summary>The bias added to the scaled score of query <paramref name="query"/> and key <paramref name="key"/>.</summary>
@@ -216,6 +232,61 @@ public sealed class AttentionMask
             for (var j = 0; j < keyCount; j++)
             {
                 logitsT[i * keyCount + j] += _bias(i, j);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds the mask to a block of scores held column-major with one query per row: <paramref name="scores"/>[i + j·ld] is
+    /// query <paramref name="query0"/> + i against key <paramref name="key0"/> + j, for i &lt; rows and j &lt; keys.
+    /// </summary>
+    /// <remarks>Each kind works a key column at a time: a causal mask hides the top of the column, a key padding mask adds one
+    /// constant to each column, a table adds a contiguous slice of its column. A combined mask adds its parts one after another,
+    /// which can differ from adding their sum by one rounding when two parts hold finite non-zero biases.</remarks>
+    internal void AddBlock(Span<float> scores, int ld, int rows, int query0, int key0, int keys)
+    {
+        if (_parts is not null)
+        {
+            foreach (var part in _parts)
+            {
+                part.AddBlock(scores, ld, rows, query0, key0, keys);
+            }
+            return;
+        }
+        for (var j = 0; j < keys; j++)
+        {
+            var column = scores.Slice(j * ld, rows);
+            var key = key0 + j;
+            if (_causalOffset is { } offset)
+            {
+                column[..Math.Clamp(key - query0 - offset, 0, rows)].Fill(float.NegativeInfinity);   // queries i with key > i + offset
+            }
+            else if (_keyBias is not null)
+            {
+                AddConstant(column, _keyBias[key]);
+            }
+            else if (_table is not null)
+            {
+                var n = QueryCount!.Value;
+                VectorOps.Add(column, _table.AsSpan(query0 + key * n, rows), column, SimdDispatch.Current);
+            }
+            else
+            {
+                for (var i = 0; i < rows; i++)
+                {
+                    column[i] += _bias(query0 + i, key);
+                }
+            }
+        }
+    }
+
+    private static void AddConstant(Span<float> column, float bias)
+    {
+        if (bias != 0.0f)                           // added, not filled: a NaN score stays NaN, as on the unfused path
+        {
+            foreach (ref var score in column)
+            {
+                score += bias;
             }
         }
     }

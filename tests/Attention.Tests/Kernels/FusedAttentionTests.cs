@@ -21,7 +21,7 @@ public class FusedAttentionTests
                 (65, 257, 8, 7), (130, 129, 64, 64), (257, 300, 64, 65),
             })
             {
-                foreach (var mask in new[] { "none", "causal", "padding", "additive" })
+                foreach (var mask in new[] { "none", "causal", "padding", "additive", "boolean", "combined" })
                 {
                     data.Add((int)width, n, m, dk, dv, mask);
                 }
@@ -35,8 +35,24 @@ public class FusedAttentionTests
         "causal" => AttentionMask.Causal,
         "padding" => AttentionMask.KeyPadding(m, Math.Max(1, m - 3)),
         "additive" => AttentionMask.Additive(RandomMatrices.Uniform(n, m, 99) * 2),
+        "boolean" => AttentionMask.FromBoolean(Hidden(n, m)),
+        "combined" => AttentionMask.Combine(AttentionMask.CausalFrom(2), AttentionMask.KeyPadding(m, Math.Max(1, m - 3)), AttentionMask.Additive(RandomMatrices.Uniform(n, m, 98))),
         _ => null,
     };
+
+    /// <summary>Every third (query, key) pair hidden, but never key 0, so every query keeps a key.</summary>
+    private static bool[,] Hidden(int n, int m)
+    {
+        var hidden = new bool[n, m];
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 1; j < m; j++)
+            {
+                hidden[i, j] = (i + 2 * j) % 3 == 0;
+            }
+        }
+        return hidden;
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
