@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Attention.Kernels;
 using BenchmarkDotNet.Attributes;
@@ -59,16 +61,17 @@ public class MatrixMultiplyBenchmarks
     /// <summary>y += α·x, four floats at a time, the ragged tail one by one.</summary>
     private static void MultiplyAdd(float alpha, ReadOnlySpan<float> x, Span<float> y)
     {
+        ref var xs = ref MemoryMarshal.GetReference(x);
+        ref var ys = ref MemoryMarshal.GetReference(y);
         var a = Vector128.Create(alpha);
-        var i = 0;
-        for (; i + Vector128<float>.Count <= y.Length; i += Vector128<float>.Count)
+        nuint n = (nuint)y.Length, i = 0;
+        for (; i + (nuint)Vector128<float>.Count <= n; i += (nuint)Vector128<float>.Count)
         {
-            Vector128.FusedMultiplyAdd(a, Vector128.Create(x.Slice(i, Vector128<float>.Count)), Vector128.Create(y.Slice(i, Vector128<float>.Count)))
-                .CopyTo(y.Slice(i, Vector128<float>.Count));
+            Vector128.FusedMultiplyAdd(a, Vector128.LoadUnsafe(ref xs, i), Vector128.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ys, i);
         }
-        for (; i < y.Length; i++)
+        for (; i < n; i++)
         {
-            y[i] += alpha * x[i];
+            Unsafe.Add(ref ys, i) += alpha * Unsafe.Add(ref xs, i);
         }
     }
 
