@@ -1,4 +1,5 @@
 // Dropout (Srivastava et al., 2014), used by the paper on every sub-layer output and on the embeddings (§5.4).
+using Attention.Kernels;
 using Attention.Randomness;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -57,5 +58,12 @@ public sealed class Dropout
         {
             v = _generator.NextFloat() < Probability ? 0.0f : v * scale;
         }
+    }
+
+    /// <summary>destination = carried + Dropout(sublayer), the residual connection; <paramref name="sublayer"/> is dropped out in place.</summary>
+    internal void ApplyAndAdd(Span<float> sublayer, ReadOnlySpan<float> carried, Span<float> destination)
+    {
+        ApplyInPlace(sublayer);
+        VectorOps.Add(sublayer, carried, destination, SimdDispatch.Current);
     }
 }

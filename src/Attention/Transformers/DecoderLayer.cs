@@ -1,6 +1,7 @@
 // "Attention Is All You Need", §3.1 and Figure 1 (right): "In addition to the two sub-layers in each encoder layer,
 // the decoder inserts a third sub-layer, which performs multi-head attention over the output of the encoder stack."
 //   post-norm:  x = Norm1(x + MaskedSelfAttention(x));  x = Norm2(x + CrossAttention(x, memory));  x = Norm3(x + FFN(x))
+using Attention.Kernels;
 using Attention.Layers;
 using Attention.Mechanisms;
 using Attention.Randomness;
@@ -112,6 +113,12 @@ public sealed class DecoderLayer
     {
         Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
         Shapes.RequireColumns(memory, nameof(memory), Options.ModelDim, "d_model");
+        if (cache is null && weights is null)
+        {
+            targetMask?.RequireFits(x.RowCount, x.RowCount, nameof(targetMask));
+            memoryMask?.RequireFits(x.RowCount, memory.RowCount, nameof(memoryMask));
+            return WholeSequence(x, memory, targetMask, memoryMask);
+        }
         var needWeights = weights is not null;
         MultiHeadAttentionOutput self, cross;
         if (Options.NormFirst)
@@ -140,6 +147,52 @@ public sealed class DecoderLayer
         MultiHeadAttentionOutput AttendToMemory(Matrix<float> h) =>
             cache is null ? CrossAttention.Forward(h, memory, memory, memoryMask, needWeights) : cache.AttendToMemory(CrossAttention, h, memory, memoryMask, needWeights);
     }
+
+    /// <summary>The whole-sequence path: the sub-layers pass spans, the intermediate results live in this thread's
+    /// scratch, and only the result is new memory (as in <see cref="EncoderLayer"/>).</summary>
+    private Matrix<float> WholeSequence(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask)
+    {
+        var (n, m, size) = (x.RowCount, memory.RowCount, x.RowCount * Options.ModelDim);
+        var (input, source) = (Storage.ColumnMajor(x), Storage.ColumnMajor(memory));
+        var sublayer = Scratch.Rent(ref _sublayer, size).AsSpan(0, size);
+        var first = Scratch.Rent(ref _first, size).AsSpan(0, size);
+        var second = Scratch.Rent(ref _second, size).AsSpan(0, size);
+        var output = Storage.NewArray(size);
+        if (Options.NormFirst)
+        {
+            Norm1.Forward(input, n, sublayer);                                                   // LayerNorm(x)
+            SelfAttention.Forward(sublayer, n, sublayer, sublayer, n, targetMask, first);        // MaskedSelfAttention(·)
+            Dropout1.ApplyAndAdd(first, input, first);                                           // x₁ = x + Dropout(·)
+            Norm2.Forward(first, n, sublayer);                                                   // LayerNorm(x₁)
+            CrossAttention.Forward(sublayer, n, source, source, m, memoryMask, second);          // CrossAttention(·, memory)
+            Dropout2.ApplyAndAdd(second, first, second);                                         // x₂ = x₁ + Dropout(·)
+            Norm3.Forward(second, n, sublayer);                                                  // LayerNorm(x₂)
+            FeedForward.Forward(sublayer, n, output);                                            // FFN(·)
+            Dropout3.ApplyAndAdd(output, second, output);                                        // x₂ + Dropout(·)
+        }
+        else
+        {
+            SelfAttention.Forward(input, n, input, input, n, targetMask, sublayer);              // MaskedSelfAttention(x)
+            Dropout1.ApplyInPlace(sublayer);
+            Norm1.Forward(input, sublayer, n, first);                                            // x₁ = Norm1(x + Dropout(·))
+            CrossAttention.Forward(first, n, source, source, m, memoryMask, sublayer);           // CrossAttention(x₁, memory)
+            Dropout2.ApplyInPlace(sublayer);
+            Norm2.Forward(first, sublayer, n, second);                                           // x₂ = Norm2(x₁ + Dropout(·))
+            FeedForward.Forward(second, n, sublayer);                                            // FFN(x₂)
+            Dropout3.ApplyInPlace(sublayer);
+            Norm3.Forward(second, sublayer, n, output);                                          // Norm3(x₂ + Dropout(·))
+        }
+        return Storage.Wrap(n, Options.ModelDim, output);
+    }
+
+    [ThreadStatic]
+    private static float[]? _sublayer;
+
+    [ThreadStatic]
+    private static float[]? _first;
+
+    [ThreadStatic]
+    private static float[]? _second;
 
     /// <summary>Switches dropout on (training) or off (evaluation).</summary>
     /// <param name="training">True for training mode.</param>

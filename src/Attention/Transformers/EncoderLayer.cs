@@ -99,10 +99,10 @@ public sealed class EncoderLayer
         {
             Norm1.Forward(input, n, sublayer);                                         // LayerNorm(x)
             SelfAttention.Forward(sublayer, n, sublayer, sublayer, n, mask, middle);   // Attention(·)
-            Residual(Dropout1, middle, input, middle);                                 // x₁ = x + Dropout(·)
+            Dropout1.ApplyAndAdd(middle, input, middle);                               // x₁ = x + Dropout(·)
             Norm2.Forward(middle, n, sublayer);                                        // LayerNorm(x₁)
             FeedForward.Forward(sublayer, n, output);                                  // FFN(·)
-            Residual(Dropout2, output, middle, output);                                // x₁ + Dropout(·)
+            Dropout2.ApplyAndAdd(output, middle, output);                              // x₁ + Dropout(·)
         }
         else
         {
@@ -114,13 +114,6 @@ public sealed class EncoderLayer
             Norm2.Forward(middle, sublayer, n, output);                                // Norm2(x₁ + Dropout(·))
         }
         return Storage.Wrap(n, Options.ModelDim, output);
-    }
-
-    /// <summary>destination = carried + Dropout(sublayer): the residual connection of a pre-norm layer.</summary>
-    private static void Residual(Dropout dropout, Span<float> sublayer, ReadOnlySpan<float> carried, Span<float> destination)
-    {
-        dropout.ApplyInPlace(sublayer);
-        VectorOps.Add(sublayer, carried, destination, SimdDispatch.Current);
     }
 
     [ThreadStatic]
