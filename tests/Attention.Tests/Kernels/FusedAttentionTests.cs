@@ -138,4 +138,12 @@ public class FusedAttentionTests
         var noHeads = () => FusedAttention.Forward(q, k, v, new float[8], 4, 6, 8, 2, null, 1.0f, heads: 0);
         noHeads.Should().Throw<ArgumentOutOfRangeException>();
     }
+
+    [Fact]
+    public void No_keys_means_every_query_is_fully_masked_and_gets_a_zero_row()
+    {
+        var output = new float[] { 7, 7, 7, 7, 7, 7 };
+        FusedAttention.Forward(new float[3 * 4], [], [], output, 3, 0, 4, 2, null, 0.5f);
+        output.Should().Equal(0, 0, 0, 0, 0, 0);
+    }
 }

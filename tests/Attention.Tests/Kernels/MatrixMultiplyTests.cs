@@ -182,4 +182,15 @@ public class MatrixMultiplyTests
         var overlap = () => MatrixMultiply.Multiply(buffer.AsSpan(0, 4), new float[4], buffer.AsSpan(2, 4), 2, 2, 2);
         overlap.Should().Throw<ArgumentException>().WithParameterName("c").WithMessage("*must not overlap a*");
     }
+
+    [Fact]
+    public void An_empty_inner_dimension_gives_zeros_or_the_bias()
+    {
+        // k = 0: each entry of A·Bᵀ is an empty sum, 0, plus the bias of its column.
+        var c = new float[] { 9, 9, 9, 9 };
+        MatrixMultiply.MultiplyTransposed([], [], c, 2, 0, 2, [1.5f, -2f]);
+        c.Should().Equal(1.5f, 1.5f, -2f, -2f);
+        MatrixMultiply.Multiply([], [], c, 2, 0, 2);
+        c.Should().Equal(0, 0, 0, 0);
+    }
 }

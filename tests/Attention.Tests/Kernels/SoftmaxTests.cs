@@ -67,4 +67,15 @@ public class SoftmaxTests
         var nullMatrix = () => Softmax.Rows(null!);
         nullMatrix.Should().Throw<ArgumentNullException>();
     }
+
+    [Fact]
+    public void Empty_inputs_are_left_empty()
+    {
+        Softmax.Apply([], []);
+        Softmax.Columns([], 0, 3);
+        Softmax.Columns([], 3, 0);
+        var two = new float[] { 1, 1 };
+        Softmax.Columns(two, 0, 0);
+        two.Should().Equal(1, 1);
+    }
 }
