@@ -5,9 +5,9 @@
 // the softmax steps are element-wise vector operations and both block products run on the matrix product's register-tile
 // micro-kernel, reading their operands in place:
 //   once    Kᵀ and V copied into the micro-kernel's B panels (NR keys, or NR value columns, side by side), shared by all blocks
-//   pass 1  S = (scale·Q_blk)·K_blkᵀ + mask                  [BR × BC]   A = the scaled query block, B = Kᵀ columns
+//   pass 1  S = (scale·Q_blk)·K_blkᵀ + mask                  [BR × BC]   A = the scaled query block, B = K's panels
 //   pass 2  m' = max(m, max S);  P = exp(S − m');  c = exp(m − m');  ℓ = c·ℓ + Σ P;  o = c·o
-//   pass 3  o += P·V_blk                                       [BR × d_v]  A = P, B = rows of V
+//   pass 3  o += P·V_blk                                       [BR × d_v]  A = P, B = V's panels
 //   finally o / ℓ  (ℓ = 0 means every key was masked: the row is zero, the library's policy)
 // Key blocks wholly after a causal query block are skipped. Memory: O(BR·(BC + d_k + d_v)) scratch per thread and
 // O(m·(d_k + d_v)) for the copies of K and V: O(n·d) in all, never O(n·m).

@@ -18,29 +18,26 @@ namespace Attention.Mechanisms;
 /// </remarks>
 public sealed class AttentionMask
 {
-    private readonly Func<int, int, float> _bias;
-
-    // What the fused kernel uses to add the mask a block at a time instead of calling _bias per element; at most one is set.
+    // Exactly one of the four describes the mask; the fused kernel adds it a key column at a time (AddBlock).
     private readonly int? _causalOffset;      // causal: key j is hidden from query i when j > i + offset
     private readonly float[]? _keyBias;       // key padding: one bias per key, the same for every query
     private readonly float[]? _table;         // boolean and additive: the whole [n × m] bias, column-major
     private readonly AttentionMask[]? _parts; // combined: the sum of the parts
 
-    private AttentionMask(string description, int? queryCount, int? keyCount, Func<int, int, float> bias, int? causalOffset = null,
+    private AttentionMask(string description, int? queryCount, int? keyCount, int? causalOffset = null,
         float[]? keyBias = null, float[]? table = null, AttentionMask[]? parts = null)
     {
         (_causalOffset, _keyBias, _table, _parts) = (causalOffset, keyBias, table, parts);
         Description = description;
         QueryCount = queryCount;
         KeyCount = keyCount;
-        _bias = bias;
     }
 
     /// <summary>
     /// The causal (look-ahead) mask: query i sees keys 0..i and nothing after, as <c>torch.ones(n, m).tril()</c>.
     /// When n ≠ m the diagonal starts at the top-left corner, as PyTorch's <c>is_causal</c> does.
     /// </summary>
-    public static AttentionMask Causal { get; } = new("causal", null, null, (i, j) => j > i ? float.NegativeInfinity : 0.0f, causalOffset: 0);
+    public static AttentionMask Causal { get; } = new("causal", null, null, causalOffset: 0);
 
     /// <summary>
     /// The causal mask for queries that continue a sequence: query i stands at position <paramref name="queryOffset"/> + i
@@ -51,7 +48,7 @@ public sealed class AttentionMask
     public static AttentionMask CausalFrom(int queryOffset)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(queryOffset);
-        return queryOffset == 0 ? Causal : new AttentionMask($"causal from {queryOffset}", null, null, (i, j) => j > i + queryOffset ? float.NegativeInfinity : 0.0f, queryOffset);
+        return queryOffset == 0 ? Causal : new AttentionMask($"causal from {queryOffset}", null, null, causalOffset: queryOffset);
     }
 
     /// <summary>A short description of the mask, for messages and printing.</summary>
@@ -78,7 +75,7 @@ public sealed class AttentionMask
                 table[i + j * n] = masked[i, j] ? float.NegativeInfinity : 0.0f;
             }
         }
-        return new AttentionMask("boolean", n, m, (i, j) => table[i + j * n], table: table);
+        return new AttentionMask("boolean", n, m, table: table);
     }
 
     /// <summary>An additive float mask: <paramref name="bias"/>[i, j] is added to the scaled score of query i and key j.</summary>
@@ -87,8 +84,7 @@ public sealed class AttentionMask
     public static AttentionMask Additive(Matrix<float> bias)
     {
         ArgumentNullException.ThrowIfNull(bias);
-        var (n, table) = (bias.RowCount, bias.ToColumnMajorArray());   // a copy
-        return new AttentionMask("additive", n, bias.ColumnCount, (i, j) => table[i + j * n], table: table);
+        return new AttentionMask("additive", bias.RowCount, bias.ColumnCount, table: bias.ToColumnMajorArray());   // a copy
     }
 
     /// <summary>
@@ -101,7 +97,7 @@ public sealed class AttentionMask
     {
         ArgumentNullException.ThrowIfNull(padded);
         var keyBias = padded.Select(p => p ? float.NegativeInfinity : 0.0f).ToArray();
-        return new AttentionMask("key padding", null, keyBias.Length, (_, j) => keyBias[j], keyBias: keyBias);
+        return new AttentionMask("key padding", null, keyBias.Length, keyBias: keyBias);
     }
 
     /// <summary>A key padding mask from a sequence length: of <paramref name="keyCount"/> keys, those at
@@ -137,27 +133,45 @@ public sealed class AttentionMask
         var parts = (AttentionMask[])masks.Clone();
         var rows = Agree(parts, m => m.QueryCount, "queries");
         var columns = Agree(parts, m => m.KeyCount, "keys");
-        return new AttentionMask(
-            string.Join(" + ", parts.Select(m => m.Description)),
-            rows,
-            columns,
-            (i, j) =>
-            {
-                var sum = 0.0f;
-                foreach (var part in parts)
-                {
-                    sum += part._bias(i, j);
-                }
-                return sum;
-            },
-            parts: parts);
+        return new AttentionMask(string.Join(" + ", parts.Select(m => m.Description)), rows, columns, parts: parts);
     }
 
     /// <summary>The bias added to the scaled score of query <paramref name="query"/> and key <paramref name="key"/>.</summary>
     /// <param name="query">Row index i.</param>
     /// <param name="key">Column index j.</param>
     /// <returns>0 to keep, −∞ to hide, or the additive value.</returns>
-    public float BiasAt(int query, int key) => _bias(query, key);
+    /// <exception cref="ArgumentOutOfRangeException">An index is negative or past the mask's shape.</exception>
+    public float BiasAt(int query, int key)
+    {
+        if (query < 0 || key < 0 || query >= (QueryCount ?? int.MaxValue) || key >= (KeyCount ?? int.MaxValue))
+        {
+            throw new ArgumentOutOfRangeException(query < 0 || query >= (QueryCount ?? int.MaxValue) ? nameof(query) : nameof(key),
+                $"({query}, {key}) is outside the {Description} mask {ShapeText}.");
+        }
+        return Bias(query, key);
+    }
+
+    private float Bias(int query, int key)
+    {
+        if (_causalOffset is { } offset)
+        {
+            return key > query + offset ? float.NegativeInfinity : 0.0f;
+        }
+        if (_keyBias is not null)
+        {
+            return _keyBias[key];
+        }
+        if (_table is not null)
+        {
+            return _table[query + key * QueryCount!.Value];
+        }
+        var sum = 0.0f;
+        foreach (var part in _parts!)
+        {
+            sum += part.Bias(query, key);
+        }
+        return sum;
+    }
 
     /// <summary>The mask as a full additive matrix for <paramref name="queryCount"/> queries and <paramref name="keyCount"/> keys.</summary>
     /// <param name="queryCount">n.</param>
@@ -166,7 +180,7 @@ public sealed class AttentionMask
     public Matrix<float> ToAdditive(int queryCount, int keyCount)
     {
         RequireFits(queryCount, keyCount, nameof(queryCount));
-        return Matrix<float>.Build.Dense(queryCount, keyCount, (i, j) => _bias(i, j));
+        return Matrix<float>.Build.Dense(queryCount, keyCount, (i, j) => Bias(i, j));
     }
 
     /// <summary>
@@ -180,7 +194,7 @@ public sealed class AttentionMask
         ArgumentNullException.ThrowIfNull(weights);
         RequireFits(weights.RowCount, weights.ColumnCount, nameof(weights));
         var masked = Matrix<float>.Build.Dense(weights.RowCount, weights.ColumnCount,
-            (i, j) => float.IsNegativeInfinity(_bias(i, j)) ? 0.0f : weights[i, j]);
+            (i, j) => float.IsNegativeInfinity(Bias(i, j)) ? 0.0f : weights[i, j]);
         for (var i = 0; i < masked.RowCount; i++)
         {
             var sum = masked.Row(i).Sum();
@@ -231,7 +245,7 @@ public sealed class AttentionMask
         {
             for (var j = 0; j < keyCount; j++)
             {
-                logitsT[i * keyCount + j] += _bias(i, j);
+                logitsT[i * keyCount + j] += Bias(i, j);
             }
         }
     }
@@ -265,17 +279,10 @@ public sealed class AttentionMask
             {
                 AddConstant(column, _keyBias[key]);
             }
-            else if (_table is not null)
+            else
             {
                 var n = QueryCount!.Value;
                 VectorOps.Add(column, _table.AsSpan(query0 + key * n, rows), column, SimdDispatch.Current);
-            }
-            else
-            {
-                for (var i = 0; i < rows; i++)
-                {
-                    column[i] += _bias(query0 + i, key);
-                }
             }
         }
     }

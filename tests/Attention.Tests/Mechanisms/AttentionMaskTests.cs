@@ -55,4 +55,15 @@ public class AttentionMaskTests
         mask.MaskWeightsAndRenormalize(weights).Should().Be(Matrix<float>.Build.DenseOfArray(new float[,] { { 0, 0 }, { 1, 0 } }));
         weights[0, 1].Should().Be(0.75f, "the input is not modified");
     }
+
+    [Fact]
+    public void Asking_for_a_bias_outside_the_mask_names_the_index_and_the_shape()
+    {
+        var padding = AttentionMask.KeyPadding(4, 2);
+        var pastTheKeys = () => padding.BiasAt(0, 4);
+        pastTheKeys.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("key").WithMessage("*(0, 4)*[any × 4]*");
+        var negative = () => AttentionMask.Causal.BiasAt(-1, 0);
+        negative.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("query");
+        AttentionMask.Causal.BiasAt(1000, 1001).Should().Be(float.NegativeInfinity, "a causal mask fits any shape");
+    }
 }
