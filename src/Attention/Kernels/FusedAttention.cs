@@ -170,9 +170,20 @@ public static unsafe class FusedAttention
                 // pass 3: o += P·V_blk; columns jr … of key j0 sit at vp + jr·m + j0·NR
                 for (var jr = 0; jr < job.DVPad; jr += nr)
                 {
+                    // At 512 bits a last panel of at most 4 real columns (d_v = 64 = 5 · 12 + 4) takes the 32 × 4 tile.
+                    var narrow = job.Width == SimdWidth.Vector512 && job.DV - jr <= GemmMicroKernel512.NarrowColumns;
                     for (var ir = 0; ir < ld; ir += mr)
                     {
-                        MicroKernel.Run(job.Width, bc, s + ir, ld, job.VP + (long)jr * job.M + (long)j0 * nr, nr, o + ir + (long)jr * ld, ld, accumulate: true);
+                        var b = job.VP + (long)jr * job.M + (long)j0 * nr;
+                        var c = o + ir + (long)jr * ld;
+                        if (narrow)
+                        {
+                            GemmMicroKernel512.RunNarrow(bc, s + ir, ld, b, nr, c, ld, accumulate: true);
+                        }
+                        else
+                        {
+                            MicroKernel.Run(job.Width, bc, s + ir, ld, b, nr, c, ld, accumulate: true);
+                        }
                     }
                 }
             }

@@ -15,6 +15,9 @@ internal static unsafe class GemmMicroKernel512
     /// <summary>Columns of the register tile.</summary>
     public const int Columns = 12;
 
+    /// <summary>Columns of the narrow tile (<see cref="RunNarrow"/>).</summary>
+    public const int NarrowColumns = 4;
+
     /// <summary>C[32 × 12] += A·B over <paramref name="kc"/> steps p (or = A·B when <paramref name="accumulate"/> is false).</summary>
     /// <remarks>Step p reads A[0..32, p] at <c>a + p·lda</c> (contiguous) and B[p, 0..12] at <c>b + p·ldb</c> (contiguous).
     /// Packed panels have lda = 32 and ldb = 12; fused attention passes its blocks in place with their own strides.
@@ -97,4 +100,40 @@ internal static unsafe class GemmMicroKernel512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(float* c, Vector512<float> value, bool accumulate) =>
         (accumulate ? Vector512.Load(c) + value : value).Store(c);
+
+    /// <summary>The same for a 32 × 4 tile: the last four columns of a product whose width leaves 4 or fewer past the
+    /// 12-column tiles (fused attention's d_v = 64 = 5 · 12 + 4), so they are not padded to 12.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunNarrow(int kc, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        Vector512<float> c00, c10, c01, c11, c02, c12, c03, c13;
+        c00 = c10 = c01 = c11 = c02 = c12 = c03 = c13 = Vector512<float>.Zero;
+        for (var p = 0; p < kc; p++)
+        {
+            var a0 = Vector512.Load(a + 0);
+            var a1 = Vector512.Load(a + 16);
+            var b0 = Vector512.Create(b[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            var b1 = Vector512.Create(b[1]);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var b2 = Vector512.Create(b[2]);
+            c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+            c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+            var b3 = Vector512.Create(b[3]);
+            c03 = Vector512.FusedMultiplyAdd(a0, b3, c03);
+            c13 = Vector512.FusedMultiplyAdd(a1, b3, c13);
+            a += lda;
+            b += ldb;
+        }
+        Put(c + 0, c00, accumulate);
+        Put(c + 16, c10, accumulate);
+        Put(c + 1 * ldc + 0, c01, accumulate);
+        Put(c + 1 * ldc + 16, c11, accumulate);
+        Put(c + 2 * ldc + 0, c02, accumulate);
+        Put(c + 2 * ldc + 16, c12, accumulate);
+        Put(c + 3 * ldc + 0, c03, accumulate);
+        Put(c + 3 * ldc + 16, c13, accumulate);
+    }
 }
