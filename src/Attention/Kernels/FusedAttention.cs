@@ -196,12 +196,10 @@ public static unsafe class FusedAttention
         for (var p = 0; p < job.DK; p++)
         {
             var source = job.Q + i0 + (long)p * job.N;
-            var target = qs + (long)p * ld;
-            for (var i = 0; i < br; i++)
-            {
-                target[i] = source[i] * job.Scale;
-            }
-            new Span<float>(target + br, ld - br).Clear();                 // padding queries score 0 and are never stored
+            var target = new Span<float>(qs + (long)p * ld, ld);
+            new ReadOnlySpan<float>(source, br).CopyTo(target);
+            VectorOps.Scale(target[..br], job.Scale, job.Width);
+            target[br..].Clear();                 // padding queries score 0 and are never stored
         }
     }
 
@@ -213,12 +211,8 @@ public static unsafe class FusedAttention
         }
         for (var d = 0; d < job.DV; d++)
         {
-            var source = o + (long)d * ld;
-            var target = job.Output + i0 + (long)d * job.N;
-            for (var i = 0; i < br; i++)
-            {
-                target[i] = source[i] * runningSum[i];
-            }
+            var column = new ReadOnlySpan<float>(o + (long)d * ld, br);
+            VectorOps.Multiply(column, new ReadOnlySpan<float>(runningSum, br), new Span<float>(job.Output + i0 + (long)d * job.N, br), job.Width);
         }
     }
 
@@ -231,8 +225,12 @@ public static unsafe class FusedAttention
             var panel = kt + (long)j0 * dk;
             for (var p = 0; p < dk; p++)
             {
-                new ReadOnlySpan<float>(k + j0 + (long)p * m, keys).CopyTo(new Span<float>(panel + p * nr, keys));
-                new Span<float>(panel + p * nr + keys, nr - keys).Clear();
+                var source = k + j0 + (long)p * m;
+                var target = panel + p * nr;
+                for (var j = 0; j < nr; j++)
+                {
+                    target[j] = j < keys ? source[j] : 0.0f;            // NR floats: a loop beats a memmove call
+                }
             }
         }
     }

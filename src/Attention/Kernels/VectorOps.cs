@@ -1,6 +1,7 @@
 // The small loops the kernels are built from, at each vector width:
 //   Max, Scale, ExpShiftedSum: the steps of a softmax
-//   Add, Relu, AddDeviations, Normalize: the residual sum, the activation and the steps of LayerNorm
+//   Add, Multiply, Relu, AddDeviations, Normalize: the residual sum, fused attention's final division, the activation
+//   and the steps of LayerNorm
 // Widest vector first; the ragged tail is finished by a scalar loop.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -171,6 +172,41 @@ internal static class VectorOps
         for (; i < n; i++)
         {
             Unsafe.Add(ref ds, i) = Unsafe.Add(ref xs, i) + Unsafe.Add(ref ys, i);
+        }
+    }
+
+    /// <summary>destination = x · y, element by element (destination may be x or y).</summary>
+    public static void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination, SimdWidth width)
+    {
+        ref var xs = ref MemoryMarshal.GetReference(x);
+        ref var ys = ref MemoryMarshal.GetReference(y);
+        ref var ds = ref MemoryMarshal.GetReference(destination);
+        nuint n = (nuint)x.Length;
+        nuint i = 0;
+        if (width == SimdWidth.Vector512)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                (Vector512.LoadUnsafe(ref xs, i) * Vector512.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
+            }
+        }
+        if (width >= SimdWidth.Vector256)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                (Vector256.LoadUnsafe(ref xs, i) * Vector256.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
+            }
+        }
+        if (width >= SimdWidth.Vector128)
+        {
+            for (; i + 4 <= n; i += 4)
+            {
+                (Vector128.LoadUnsafe(ref xs, i) * Vector128.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref ds, i) = Unsafe.Add(ref xs, i) * Unsafe.Add(ref ys, i);
         }
     }
 
