@@ -141,7 +141,16 @@ internal static class VectorOps
     }
 
     /// <summary>destination = x + y, element by element (destination may be x or y).</summary>
-    public static void Add(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination, SimdWidth width)
+    public static void Add(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination, SimdWidth width) =>
+        Binary<AddOperator>(x, y, destination, width);
+
+    /// <summary>destination = x · y, element by element (destination may be x or y).</summary>
+    public static void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination, SimdWidth width) =>
+        Binary<MultiplyOperator>(x, y, destination, width);
+
+    /// <summary>destination[i] = op(x[i], y[i]); the JIT compiles one copy per operator struct, so op is inlined.</summary>
+    private static void Binary<TOperator>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination, SimdWidth width)
+        where TOperator : IBinaryOperator
     {
         ref var xs = ref MemoryMarshal.GetReference(x);
         ref var ys = ref MemoryMarshal.GetReference(y);
@@ -152,62 +161,61 @@ internal static class VectorOps
         {
             for (; i + 16 <= n; i += 16)
             {
-                (Vector512.LoadUnsafe(ref xs, i) + Vector512.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
+                TOperator.Invoke(Vector512.LoadUnsafe(ref xs, i), Vector512.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
             }
         }
         if (width >= SimdWidth.Vector256)
         {
             for (; i + 8 <= n; i += 8)
             {
-                (Vector256.LoadUnsafe(ref xs, i) + Vector256.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
+                TOperator.Invoke(Vector256.LoadUnsafe(ref xs, i), Vector256.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
             }
         }
         if (width >= SimdWidth.Vector128)
         {
             for (; i + 4 <= n; i += 4)
             {
-                (Vector128.LoadUnsafe(ref xs, i) + Vector128.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
+                TOperator.Invoke(Vector128.LoadUnsafe(ref xs, i), Vector128.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
             }
         }
         for (; i < n; i++)
         {
-            Unsafe.Add(ref ds, i) = Unsafe.Add(ref xs, i) + Unsafe.Add(ref ys, i);
+            Unsafe.Add(ref ds, i) = TOperator.Invoke(Unsafe.Add(ref xs, i), Unsafe.Add(ref ys, i));
         }
     }
 
-    /// <summary>destination = x · y, element by element (destination may be x or y).</summary>
-    public static void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination, SimdWidth width)
+    /// <summary>An element-wise operation at every width, as TensorPrimitives spells its operators.</summary>
+    private interface IBinaryOperator
     {
-        ref var xs = ref MemoryMarshal.GetReference(x);
-        ref var ys = ref MemoryMarshal.GetReference(y);
-        ref var ds = ref MemoryMarshal.GetReference(destination);
-        nuint n = (nuint)x.Length;
-        nuint i = 0;
-        if (width == SimdWidth.Vector512)
-        {
-            for (; i + 16 <= n; i += 16)
-            {
-                (Vector512.LoadUnsafe(ref xs, i) * Vector512.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
-            }
-        }
-        if (width >= SimdWidth.Vector256)
-        {
-            for (; i + 8 <= n; i += 8)
-            {
-                (Vector256.LoadUnsafe(ref xs, i) * Vector256.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
-            }
-        }
-        if (width >= SimdWidth.Vector128)
-        {
-            for (; i + 4 <= n; i += 4)
-            {
-                (Vector128.LoadUnsafe(ref xs, i) * Vector128.LoadUnsafe(ref ys, i)).StoreUnsafe(ref ds, i);
-            }
-        }
-        for (; i < n; i++)
-        {
-            Unsafe.Add(ref ds, i) = Unsafe.Add(ref xs, i) * Unsafe.Add(ref ys, i);
-        }
+        static abstract Vector512<float> Invoke(Vector512<float> x, Vector512<float> y);
+
+        static abstract Vector256<float> Invoke(Vector256<float> x, Vector256<float> y);
+
+        static abstract Vector128<float> Invoke(Vector128<float> x, Vector128<float> y);
+
+        static abstract float Invoke(float x, float y);
+    }
+
+    private readonly struct AddOperator : IBinaryOperator
+    {
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => x + y;
+
+        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => x + y;
+
+        public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => x + y;
+
+        public static float Invoke(float x, float y) => x + y;
+    }
+
+    private readonly struct MultiplyOperator : IBinaryOperator
+    {
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => x * y;
+
+        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => x * y;
+
+        public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => x * y;
+
+        public static float Invoke(float x, float y) => x * y;
     }
 
     /// <summary>x = max(x, 0) in place (ReLU); NaN stays NaN, as in PyTorch.</summary>
