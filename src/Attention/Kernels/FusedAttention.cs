@@ -62,14 +62,15 @@ public static unsafe class FusedAttention
             return;
         }
         var width = SimdDispatch.Current;
-        var parallel = Environment.ProcessorCount > 1 && (long)n * m * (dk + dv) * heads >= 1L << 22;
+        var threads = Parallelism.Threads;
+        var parallel = threads > 1 && (long)n * m * (dk + dv) * heads >= 1L << 22;
         fixed (float* pq = q, pk = k, pv = v, po = output)
         {
             if (parallel && heads > 1)
             {
                 // One head per task: each thread packs its head's K and V once and runs all its query blocks.
                 var (aq, ak, av, ao) = ((nint)pq, (nint)pk, (nint)pv, (nint)po);
-                Parallel.For(0, heads, h => Head((float*)aq + (long)h * n * dk, (float*)ak + (long)h * m * dk, (float*)av + (long)h * m * dv,
+                Parallel.For(0, heads, new ParallelOptions { MaxDegreeOfParallelism = threads }, h => Head((float*)aq + (long)h * n * dk, (float*)ak + (long)h * m * dk, (float*)av + (long)h * m * dv,
                     (float*)ao + (long)h * n * dv, n, m, dk, dv, mask, scale, width, parallelBlocks: false));
             }
             else
@@ -103,7 +104,7 @@ public static unsafe class FusedAttention
             var blocks = (n + BR - 1) / BR;
             if (parallelBlocks && blocks > 1)
             {
-                Parallel.For(0, blocks, block => QueryBlock(job, block * BR));
+                Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.Threads }, block => QueryBlock(job, block * BR));
             }
             else
             {

@@ -12,7 +12,8 @@
 // tiles go through a small scratch tile. On several cores each thread runs this nest on its own range of C's columns.
 // Every C element is summed in the same order (pc blocks ascending, p ascending inside) however the columns are split
 // among threads, so the result is bit-identical on any core count.
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Attention.Kernels;
 
@@ -21,9 +22,6 @@ internal static unsafe class Gemm
     private const int KC = 256;
     private const int MC = 128;
     private const int NC = 768;
-
-    /// <summary>Below this many multiply-adds a product stays on the calling thread (starting threads costs more).</summary>
-    private const long ParallelThreshold = 1L << 21;
 
     [ThreadStatic]
     private static float[]? _packedA;
@@ -34,7 +32,7 @@ internal static unsafe class Gemm
     /// <summary>
     /// C = A·B where A(i, p) = a[i·rowStrideA + p·columnStrideA] and B(p, j) = b[p·rowStrideB + j·columnStrideB];
     /// C is column-major [m × n] and is overwritten; with <paramref name="columnBias"/> ([n]) it starts at bias[j] down each column j
-    /// instead of 0, so C = A·B + bias costs no extra pass. At most <paramref name="maxThreads"/> threads (0: one per core).
+    /// instead of 0, so C = A·B + bias costs no extra pass. At most <paramref name="maxThreads"/> threads (0: <see cref="Parallelism.Threads"/>).
     /// </summary>
     public static void Multiply(ReadOnlySpan<float> a, int rowStrideA, int columnStrideA, ReadOnlySpan<float> b, int rowStrideB, int columnStrideB,
         Span<float> c, int m, int k, int n, SimdWidth width, int maxThreads = 0, ReadOnlySpan<float> columnBias = default)
@@ -45,11 +43,11 @@ internal static unsafe class Gemm
             return;
         }
         var nr = MicroKernel.Tile(width).Columns;
-        var threads = Math.Min(maxThreads > 0 ? maxThreads : Environment.ProcessorCount, (n + nr - 1) / nr);
+        var threads = Math.Min(maxThreads > 0 ? maxThreads : Parallelism.Threads, (n + nr - 1) / nr);
         fixed (float* pa = a, pb = b, pc = c)
         {
             var (aa, bb, cc) = ((nint)pa, (nint)pb, (nint)pc);
-            if (threads > 1 && (long)m * n * k >= ParallelThreshold)
+            if (threads > 1 && (long)m * n * k >= Parallelism.ParallelThreshold)
             {
                 // Each thread takes a contiguous range of C's columns (whole NR panels) and runs the serial loop nest on it:
                 // one fork and one join per product, and every element still summed in the same order.
@@ -155,7 +153,7 @@ internal static unsafe class Gemm
                 var target = panel + p * mr;
                 if (rsa == 1)
                 {
-                    new ReadOnlySpan<float>(source, rows).CopyTo(new Span<float>(target, rows)); // a column of A is contiguous
+                    Copy(source, target, rows); // a column of A is contiguous
                 }
                 else
                 {
@@ -180,15 +178,44 @@ internal static unsafe class Gemm
             {
                 var source = b + (long)(p0 + p) * rsb + (long)(j0 + jr) * csb;
                 var target = panel + p * nr;
-                for (var j = 0; j < cols; j++)
+                if (csb == 1)
                 {
-                    target[j] = source[(long)j * csb];
+                    Copy(source, target, cols); // a row of B is contiguous (B = Wᵀ for a Linear weight W)
+                }
+                else
+                {
+                    for (var j = 0; j < cols; j++)
+                    {
+                        target[j] = source[(long)j * csb];
+                    }
                 }
                 for (var j = cols; j < nr; j++)
                 {
                     target[j] = 0.0f;
                 }
             }
+        }
+    }
+
+    /// <summary>Copies a few contiguous floats inline: a call to memmove per 12 or 32 floats cost more than the copy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(float* source, float* target, int count)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count)
+            {
+                Vector256.Load(source + i).Store(target + i);
+            }
+        }
+        for (; i + Vector128<float>.Count <= count; i += Vector128<float>.Count)
+        {
+            Vector128.Load(source + i).Store(target + i);
+        }
+        for (; i < count; i++)
+        {
+            target[i] = source[i];
         }
     }
 

@@ -46,10 +46,13 @@ public sealed class Dropout
         return x.Map(v => _generator.NextFloat() < Probability ? 0.0f : v * scale);
     }
 
+    /// <summary>True when <see cref="Forward"/> returns its input unchanged: not training, or p = 0.</summary>
+    internal bool IsIdentity => !Training || Probability == 0.0f;
+
     /// <summary>The same, in place on a span (identity unless training).</summary>
     internal void ApplyInPlace(Span<float> x)
     {
-        if (!Training || Probability == 0.0f)
+        if (IsIdentity)
         {
             return;
         }

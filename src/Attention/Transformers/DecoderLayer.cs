@@ -33,6 +33,7 @@ public sealed class DecoderLayer
         (Options, SelfAttention, CrossAttention, FeedForward) = (options, selfAttention, crossAttention, feedForward);
         (Norm1, Norm2, Norm3) = (norms[0], norms[1], norms[2]);
         (Dropout1, Dropout2, Dropout3) = (new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator));
+        _tail = new PositionWiseTail(options.NormFirst, Dropout2, Norm2, FeedForward, Dropout3, Norm3);
     }
 
     /// <summary>The sizes and switches.</summary>
@@ -155,44 +156,39 @@ public sealed class DecoderLayer
         var (n, m, size) = (x.RowCount, memory.RowCount, x.RowCount * Options.ModelDim);
         var (input, source) = (Storage.ColumnMajor(x), Storage.ColumnMajor(memory));
         var sublayer = Scratch.Rent(ref _sublayer, size).AsSpan(0, size);
-        var first = Scratch.Rent(ref _first, size).AsSpan(0, size);
-        var second = Scratch.Rent(ref _second, size).AsSpan(0, size);
+        var (carried, attended) = (Scratch.Rent(ref _carried, size), Scratch.Rent(ref _attended, size)); // x₁ and the cross-attention's output
+        var x1 = carried.AsSpan(0, size);
         var output = Storage.NewArray(size);
         if (Options.NormFirst)
         {
             Norm1.Forward(input, n, sublayer);                                                   // LayerNorm(x)
-            SelfAttention.Forward(sublayer, n, sublayer, sublayer, n, targetMask, first);        // MaskedSelfAttention(·)
-            Dropout1.ApplyAndAdd(first, input, first);                                           // x₁ = x + Dropout(·)
-            Norm2.Forward(first, n, sublayer);                                                   // LayerNorm(x₁)
-            CrossAttention.Forward(sublayer, n, source, source, m, memoryMask, second);          // CrossAttention(·, memory)
-            Dropout2.ApplyAndAdd(second, first, second);                                         // x₂ = x₁ + Dropout(·)
-            Norm3.Forward(second, n, sublayer);                                                  // LayerNorm(x₂)
-            FeedForward.Forward(sublayer, n, output);                                            // FFN(·)
-            Dropout3.ApplyAndAdd(output, second, output);                                        // x₂ + Dropout(·)
+            SelfAttention.Forward(sublayer, n, sublayer, sublayer, n, targetMask, x1);           // MaskedSelfAttention(·)
+            Dropout1.ApplyAndAdd(x1, input, x1);                                                 // x₁ = x + Dropout(·)
+            Norm2.Forward(x1, n, sublayer);                                                      // LayerNorm(x₁)
         }
         else
         {
             SelfAttention.Forward(input, n, input, input, n, targetMask, sublayer);              // MaskedSelfAttention(x)
             Dropout1.ApplyInPlace(sublayer);
-            Norm1.Forward(input, sublayer, n, first);                                            // x₁ = Norm1(x + Dropout(·))
-            CrossAttention.Forward(first, n, source, source, m, memoryMask, sublayer);           // CrossAttention(x₁, memory)
-            Dropout2.ApplyInPlace(sublayer);
-            Norm2.Forward(first, sublayer, n, second);                                           // x₂ = Norm2(x₁ + Dropout(·))
-            FeedForward.Forward(second, n, sublayer);                                            // FFN(x₂)
-            Dropout3.ApplyInPlace(sublayer);
-            Norm3.Forward(second, sublayer, n, output);                                          // Norm3(x₂ + Dropout(·))
+            Norm1.Forward(input, sublayer, n, x1);                                               // x₁ = Norm1(x + Dropout(·))
         }
+        var query = Options.NormFirst ? sublayer : x1;
+        CrossAttention.Forward(query, n, source, source, m, memoryMask, attended.AsSpan(0, size)); // CrossAttention(·, memory)
+        _tail.Forward(carried, attended, n, output);                                             // add & norm, FFN, add & norm
         return Storage.Wrap(n, Options.ModelDim, output);
     }
+
+    /// <summary>Everything after cross-attention: per token, so split into token blocks on several cores.</summary>
+    private readonly PositionWiseTail _tail;
 
     [ThreadStatic]
     private static float[]? _sublayer;
 
     [ThreadStatic]
-    private static float[]? _first;
+    private static float[]? _carried;
 
     [ThreadStatic]
-    private static float[]? _second;
+    private static float[]? _attended;
 
     /// <summary>Switches dropout on (training) or off (evaluation).</summary>
     /// <param name="training">True for training mode.</param>

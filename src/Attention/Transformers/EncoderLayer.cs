@@ -25,12 +25,14 @@ public sealed class EncoderLayer
         FeedForward = new FeedForward(options.ModelDim, options.FeedForwardDim, options.Activation, generator, options.Dropout);
         (Norm1, Norm2) = (new LayerNorm(options.ModelDim, options.LayerNormEpsilon), new LayerNorm(options.ModelDim, options.LayerNormEpsilon));
         (Dropout1, Dropout2) = (new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator));
+        _tail = new PositionWiseTail(options.NormFirst, Dropout1, Norm1, FeedForward, Dropout2, Norm2);
     }
 
     private EncoderLayer(TransformerOptions options, MultiHeadAttention selfAttention, FeedForward feedForward, LayerNorm norm1, LayerNorm norm2, TorchGenerator generator)
     {
         (Options, SelfAttention, FeedForward, Norm1, Norm2) = (options, selfAttention, feedForward, norm1, norm2);
         (Dropout1, Dropout2) = (new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator));
+        _tail = new PositionWiseTail(options.NormFirst, Dropout1, Norm1, FeedForward, Dropout2, Norm2);
     }
 
     /// <summary>The sizes and switches this layer was built with.</summary>
@@ -91,36 +93,31 @@ public sealed class EncoderLayer
         mask?.RequireFits(x.RowCount, x.RowCount, nameof(mask));
         var (n, size) = (x.RowCount, x.RowCount * Options.ModelDim);
         var input = Storage.ColumnMajor(x);
-        // Only the result is new memory: the sub-layer outputs live in this thread's scratch (column-major [n × d_model]).
-        var sublayer = Scratch.Rent(ref _sublayer, size).AsSpan(0, size);
-        var middle = Scratch.Rent(ref _middle, size).AsSpan(0, size);
+        // Only the result is new memory: the sub-layer outputs live in per-thread scratch (column-major [n × d_model]).
+        var attended = Scratch.Rent(ref _attended, size);
         var output = Storage.NewArray(size);
         if (Options.NormFirst)
         {
-            Norm1.Forward(input, n, sublayer);                                         // LayerNorm(x)
-            SelfAttention.Forward(sublayer, n, sublayer, sublayer, n, mask, middle);   // Attention(·)
-            Dropout1.ApplyAndAdd(middle, input, middle);                               // x₁ = x + Dropout(·)
-            Norm2.Forward(middle, n, sublayer);                                        // LayerNorm(x₁)
-            FeedForward.Forward(sublayer, n, output);                                  // FFN(·)
-            Dropout2.ApplyAndAdd(output, middle, output);                              // x₁ + Dropout(·)
+            var normed = Scratch.Rent(ref _normed, size).AsSpan(0, size);
+            Norm1.Forward(input, n, normed);                                           // LayerNorm(x)
+            SelfAttention.Forward(normed, n, normed, normed, n, mask, attended.AsSpan(0, size)); // Attention(·)
         }
         else
         {
-            SelfAttention.Forward(input, n, input, input, n, mask, sublayer);          // Attention(x)
-            Dropout1.ApplyInPlace(sublayer);
-            Norm1.Forward(input, sublayer, n, middle);                                 // x₁ = Norm1(x + Dropout(·))
-            FeedForward.Forward(middle, n, sublayer);                                  // FFN(x₁)
-            Dropout2.ApplyInPlace(sublayer);
-            Norm2.Forward(middle, sublayer, n, output);                                // Norm2(x₁ + Dropout(·))
+            SelfAttention.Forward(input, n, input, input, n, mask, attended.AsSpan(0, size)); // Attention(x)
         }
+        _tail.Forward(input, attended, n, output);                                    // add & norm, FFN, add & norm
         return Storage.Wrap(n, Options.ModelDim, output);
     }
 
-    [ThreadStatic]
-    private static float[]? _sublayer;
+    /// <summary>Everything after self-attention: per token, so split into token blocks on several cores.</summary>
+    private readonly PositionWiseTail _tail;
 
     [ThreadStatic]
-    private static float[]? _middle;
+    private static float[]? _attended;
+
+    [ThreadStatic]
+    private static float[]? _normed;
 
     /// <summary>Switches dropout on (training) or off (evaluation).</summary>
     /// <param name="training">True for training mode.</param>
