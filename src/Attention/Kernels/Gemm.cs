@@ -31,13 +31,16 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// C = A·B where A(i, p) = a[i·rowStrideA + p·columnStrideA] and B(p, j) = b[p·rowStrideB + j·columnStrideB];
-    /// C is column-major [m × n] and is overwritten; with <paramref name="columnBias"/> ([n]) it starts at bias[j] down each column j
-    /// instead of 0, so C = A·B + bias costs no extra pass. At most <paramref name="maxThreads"/> threads (0: <see cref="Parallelism.Threads"/>).
+    /// C is column-major [m × n] with column stride <paramref name="ldc"/> (0: m) and is overwritten; with <paramref name="columnBias"/>
+    /// ([n]) it starts at bias[j] down each column j instead of 0, so C = A·B + bias costs no extra pass. At most
+    /// <paramref name="maxThreads"/> threads (0: <see cref="Parallelism.Threads"/>). A stride above m lets a product fill a block of
+    /// rows of a taller matrix (<see cref="TokenBlock"/>).
     /// </summary>
     public static void Multiply(ReadOnlySpan<float> a, int rowStrideA, int columnStrideA, ReadOnlySpan<float> b, int rowStrideB, int columnStrideB,
-        Span<float> c, int m, int k, int n, SimdWidth width, int maxThreads = 0, ReadOnlySpan<float> columnBias = default)
+        Span<float> c, int m, int k, int n, SimdWidth width, int maxThreads = 0, ReadOnlySpan<float> columnBias = default, int ldc = 0)
     {
-        Start(c, m, n, columnBias);
+        ldc = ldc > 0 ? ldc : m;
+        Start(c, m, n, ldc, columnBias);
         if (m == 0 || n == 0 || k == 0)
         {
             return;
@@ -55,32 +58,32 @@ internal static unsafe class Gemm
                 Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
                 {
                     var (first, last) = (panels * t / threads * nr, Math.Min(n, panels * (t + 1) / threads * nr));
-                    Columns((float*)aa, rowStrideA, columnStrideA, (float*)bb, rowStrideB, columnStrideB, (float*)cc, m, k, first, last, width);
+                    Columns((float*)aa, rowStrideA, columnStrideA, (float*)bb, rowStrideB, columnStrideB, (float*)cc, ldc, m, k, first, last, width);
                 });
             }
             else
             {
-                Columns(pa, rowStrideA, columnStrideA, pb, rowStrideB, columnStrideB, pc, m, k, 0, n, width);
+                Columns(pa, rowStrideA, columnStrideA, pb, rowStrideB, columnStrideB, pc, ldc, m, k, 0, n, width);
             }
         }
     }
 
     /// <summary>C's starting value: zero, or bias[j] down each column j (a Linear layer's bias, added for free).</summary>
-    internal static void Start(Span<float> c, int m, int n, ReadOnlySpan<float> columnBias)
+    internal static void Start(Span<float> c, int m, int n, int ldc, ReadOnlySpan<float> columnBias)
     {
-        if (columnBias.IsEmpty)
+        if (columnBias.IsEmpty && ldc == m)
         {
             c[..(m * n)].Clear();
             return;
         }
         for (var j = 0; j < n; j++)
         {
-            c.Slice(j * m, m).Fill(columnBias[j]);
+            c.Slice(j * ldc, m).Fill(columnBias.IsEmpty ? 0.0f : columnBias[j]);
         }
     }
 
     /// <summary>The serial loop nest for columns <paramref name="j0"/> … <paramref name="j1"/> − 1 of C.</summary>
-    private static void Columns(float* a, int rsa, int csa, float* b, int rsb, int csb, float* c, int m, int k, int j0, int j1, SimdWidth width)
+    private static void Columns(float* a, int rsa, int csa, float* b, int rsb, int csb, float* c, int ldc, int m, int k, int j0, int j1, SimdWidth width)
     {
         var (mr, nr) = MicroKernel.Tile(width);
         for (var jc = j0; jc < j1; jc += NC)
@@ -95,7 +98,7 @@ internal static unsafe class Gemm
                     PackB(b, rsb, csb, p0, jc, kc, nc, nr, bp);
                     for (var ic = 0; ic < m; ic += MC)
                     {
-                        Block(a, rsa, csa, bp, c, m, ic, p0, jc, kc, nc, mr, nr, width);
+                        Block(a, rsa, csa, bp, c, ldc, m, ic, p0, jc, kc, nc, mr, nr, width);
                     }
                 }
             }
@@ -103,7 +106,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>Rows ic … ic+MC of C += A[ic.., p0..] · packed B, one register tile at a time.</summary>
-    private static void Block(float* a, int rsa, int csa, float* packedB, float* c, int m, int ic, int p0, int jc, int kc, int nc, int mr, int nr, SimdWidth width)
+    private static void Block(float* a, int rsa, int csa, float* packedB, float* c, int ldc, int m, int ic, int p0, int jc, int kc, int nc, int mr, int nr, SimdWidth width)
     {
         var mc = Math.Min(MC, m - ic);
         var packedA = Scratch.Rent(ref _packedA, RoundUp(mc, mr) * kc);
@@ -119,10 +122,10 @@ internal static unsafe class Gemm
                     var rows = Math.Min(mr, mc - ir);
                     var aPanel = ap + ir * kc;
                     var bPanel = packedB + jr * kc;
-                    var cTile = c + (ic + ir) + (long)(jc + jr) * m;
+                    var cTile = c + (ic + ir) + (long)(jc + jr) * ldc;
                     if (rows == mr && cols == nr)
                     {
-                        MicroKernel.Run(width, kc, aPanel, mr, bPanel, nr, cTile, m, accumulate: true);
+                        MicroKernel.Run(width, kc, aPanel, mr, bPanel, nr, cTile, ldc, accumulate: true);
                     }
                     else
                     {
@@ -132,7 +135,7 @@ internal static unsafe class Gemm
                         {
                             for (var i = 0; i < rows; i++)
                             {
-                                cTile[i + (long)j * m] += edge[i + j * mr];
+                                cTile[i + (long)j * ldc] += edge[i + j * mr];
                             }
                         }
                     }

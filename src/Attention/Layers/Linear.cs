@@ -119,9 +119,15 @@ public sealed class Linear
         return Matrix<float>.Build.Dense(x.RowCount, OutFeatures, y);
     }
 
-    /// <summary>y = x·Wᵀ + b on column-major spans: x [rows × in], y [rows × out] (overwritten).</summary>
     private ReadOnlySpan<float> BiasValues => Bias is null ? default : Bias.AsArray() ?? Bias.ToArray();
 
+    /// <summary>y = x·Wᵀ + b on column-major spans: x [rows × in], y [rows × out] (overwritten).</summary>
     internal void Forward(ReadOnlySpan<float> x, int rows, Span<float> y) =>
         MatrixMultiply.MultiplyTransposed(x, Storage.ColumnMajor(Weight), y, rows, InFeatures, OutFeatures, BiasValues); // output j is column j: it starts at b[j]
+
+    /// <summary>Rows <paramref name="first"/> … <paramref name="first"/> + <paramref name="count"/> − 1 of y = x·Wᵀ + b, where x
+    /// [n × in] and y [n × out] are column-major: one block of tokens, read and written in place in the taller matrices.</summary>
+    internal void Forward(ReadOnlySpan<float> x, int n, int first, int count, Span<float> y) =>
+        Gemm.Multiply(x[first..], 1, n, Storage.ColumnMajor(Weight), OutFeatures, 1, y[first..], count, InFeatures, OutFeatures, SimdDispatch.Current,
+            columnBias: BiasValues, ldc: n);
 }

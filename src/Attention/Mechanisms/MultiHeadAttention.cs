@@ -247,20 +247,60 @@ public sealed class MultiHeadAttention
     internal void Forward(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> key, ReadOnlySpan<float> value, int m, AttentionMask? mask,
         Span<float> output, Matrix<float>[]? weights = null)
     {
-        // K and V live only inside this call, so they go to this thread's scratch rather than into new matrices.
+        // Q, K and V live only inside this call, so they go to this thread's scratch rather than into new matrices.
+        var q = Scratch.Rent(ref _queries, n * ModelDim).AsSpan(0, n * ModelDim);
         var k = Scratch.Rent(ref _keys, m * ModelDim).AsSpan(0, m * ModelDim);
         var v = Scratch.Rent(ref _values, m * ModelDim).AsSpan(0, m * ModelDim);
-        KeyProjection.Forward(key, m, k);                            // K = key·W_Kᵀ + b_K       [m × E]
-        ValueProjection.Forward(value, m, v);                        // V = value·W_Vᵀ + b_V     [m × E]
-        Attend(query, n, k, v, m, mask, output, weights);
+        Project(query, n, key, value, m, q, k, v);                    // Q, K, V                  [n × E], [m × E], [m × E]
+        AttendProjected(q, n, k, v, m, mask, output, weights);
     }
 
+    /// <summary>Q = query·W_Qᵀ + b_Q, K = key·W_Kᵀ + b_K, V = value·W_Vᵀ + b_V. Each treats each token on its own, so on several
+    /// cores each core takes a block of tokens through all three (or the queries' and the keys' blocks in turn when they differ).</summary>
+    private unsafe void Project(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> key, ReadOnlySpan<float> value, int m,
+        Span<float> q, Span<float> k, Span<float> v)
+    {
+        fixed (float* pQuery = query, pKey = key, pValue = value, pq = q, pk = k, pv = v)
+        {
+            // A lambda cannot capture spans; the buffers stay pinned until every block is done.
+            var (inQuery, inKey, inValue) = (Pinned.Of(pQuery, query.Length), Pinned.Of(pKey, key.Length), Pinned.Of(pValue, value.Length));
+            var (outQuery, outKey, outValue) = (Pinned.Of(pq, q.Length), Pinned.Of(pk, k.Length), Pinned.Of(pv, v.Length));
+            void Queries(int first, int rows) => QueryProjection.Forward(inQuery.Span, n, first, rows, outQuery.Span);
+            void KeysAndValues(int first, int rows)
+            {
+                KeyProjection.Forward(inKey.Span, m, first, rows, outKey.Span);
+                ValueProjection.Forward(inValue.Span, m, first, rows, outValue.Span);
+            }
+            if (n == m)
+            {
+                Parallelism.ForEachBlock(n, (long)n * ModelDim * (ModelDim + KeyDim + ValueDim), (first, rows) =>
+                {
+                    Queries(first, rows);
+                    KeysAndValues(first, rows);
+                });
+            }
+            else
+            {
+                Parallelism.ForEachBlock(n, (long)n * ModelDim * ModelDim, Queries);
+                Parallelism.ForEachBlock(m, (long)m * ModelDim * (KeyDim + ValueDim), KeysAndValues);
+            }
+        }
+    }
+
+    /// <summary>Attention from unprojected queries to keys and values projected already (the decoder's KV cache).</summary>
     private void Attend(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int m, AttentionMask? mask,
         Span<float> output, Matrix<float>[]? weights)
     {
-        var (e, d) = (ModelDim, HeadDim);
-        var q = Scratch.Rent(ref _queries, n * e).AsSpan(0, n * e);
+        var q = Scratch.Rent(ref _queries, n * ModelDim).AsSpan(0, n * ModelDim);
         QueryProjection.Forward(query, n, q);                         // Q = query·W_Qᵀ + b_Q     [n × E]
+        AttendProjected(q, n, keys, values, m, mask, output, weights);
+    }
+
+    /// <summary>The heads and the output projection: Concat(head₁, …, head_h)·W_Oᵀ + b_O from projected Q, K, V.</summary>
+    private void AttendProjected(ReadOnlySpan<float> q, int n, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int m, AttentionMask? mask,
+        Span<float> output, Matrix<float>[]? weights)
+    {
+        var (e, d) = (ModelDim, HeadDim);
         var concat = Scratch.Rent(ref _concat, n * e).AsSpan(0, n * e); // [n × E] = [head₁ | … | head_h]
         if (weights is null)
         {

@@ -111,6 +111,27 @@ public class MatrixMultiplyTests
     }
 
     [Fact]
+    public void A_product_with_a_column_stride_fills_a_block_of_rows_and_leaves_the_others()
+    {
+        // C is rows 3 … 3+m−1 of a taller [10 + m × n] matrix: each column of C starts ldc = 10 + m floats after the last.
+        var (m, k, n, ldc, first) = (37, 29, 27, 47, 3);
+        var a = RandomMatrices.Uniform(m, k, 11).ToColumnMajorArray();
+        var b = RandomMatrices.Uniform(k, n, 12).ToColumnMajorArray();
+        var expected = new float[m * n];
+        Gemm.Multiply(a, 1, m, b, 1, k, expected, m, k, n, SimdDispatch.Current);
+        var tall = Enumerable.Repeat(-7.0f, ldc * n).ToArray();
+        Gemm.Multiply(a, 1, m, b, 1, k, tall.AsSpan(first), m, k, n, SimdDispatch.Current, ldc: ldc);
+        for (var j = 0; j < n; j++)
+        {
+            for (var i = 0; i < ldc; i++)
+            {
+                var inBlock = i >= first && i < first + m;
+                tall[i + j * ldc].Should().Be(inBlock ? expected[i - first + j * m] : -7.0f, $"row {i}, column {j}");
+            }
+        }
+    }
+
+    [Fact]
     public void A_small_product_worked_by_hand()
     {
         // [1 2]   [5 6]   [1·5 + 2·7  1·6 + 2·8]   [19 22]

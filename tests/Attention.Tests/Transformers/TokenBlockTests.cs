@@ -50,6 +50,25 @@ public class TokenBlockTests
         }
     }
 
+    [Theory]
+    [InlineData(301, 301)]
+    [InlineData(301, 150)]
+    [InlineData(150, 301)]
+    public void Multi_head_attention_projects_its_tokens_in_blocks_without_changing_a_bit(int n, int m)
+    {
+        // Q = query·W_Qᵀ + b_Q, K and V are per token too: each core projects a block of queries (and of keys and values).
+        // kdim 96 and vdim 80 differ from E = 128, so a block that read the wrong input width would show. The sizes are
+        // large enough for every projection to be split.
+        var attention = new MultiHeadAttention(128, 4, new TorchGenerator(8), keyDim: 96, valueDim: 80);
+        var (query, key, value) = (RandomMatrices.Uniform(n, 128, 9), RandomMatrices.Uniform(m, 96, 10), RandomMatrices.Uniform(m, 80, 11));
+        var one = Run(1, () => attention.Forward(query, key, value, needWeights: false).Output);
+        foreach (var threads in new[] { 2, 3 })
+        {
+            var many = Run(threads, () => attention.Forward(query, key, value, needWeights: false).Output);
+            Expect.BitExact(many.ToColumnMajorArray(), one.ToColumnMajorArray(), $"{threads} threads against one");
+        }
+    }
+
     [Fact]
     public void A_training_pass_draws_the_same_dropout_masks_whatever_the_thread_count()
     {
