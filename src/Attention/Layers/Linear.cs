@@ -125,9 +125,9 @@ public sealed class Linear
     internal void Forward(ReadOnlySpan<float> x, int rows, Span<float> y) =>
         MatrixMultiply.MultiplyTransposed(x, Storage.ColumnMajor(Weight), y, rows, InFeatures, OutFeatures, BiasValues); // output j is column j: it starts at b[j]
 
-    /// <summary>Rows <paramref name="first"/> … <paramref name="first"/> + <paramref name="count"/> − 1 of y = x·Wᵀ + b, where x
-    /// [n × in] and y [n × out] are column-major: one block of tokens, read and written in place in the taller matrices.</summary>
-    internal void Forward(ReadOnlySpan<float> x, int n, int first, int count, Span<float> y) =>
-        Gemm.Multiply(x[first..], 1, n, Storage.ColumnMajor(Weight), OutFeatures, 1, y[first..], count, InFeatures, OutFeatures, SimdDispatch.Current,
-            columnBias: BiasValues, ldc: n);
+    /// <summary>y = x·Wᵀ + b for a block of <paramref name="rows"/> tokens inside taller column-major matrices: x's columns
+    /// are <paramref name="ldx"/> floats apart and y's <paramref name="ldy"/> apart (one block of tokens, read and written in place).</summary>
+    internal void Forward(ReadOnlySpan<float> x, int ldx, int rows, Span<float> y, int ldy) =>
+        Gemm.Multiply(x, 1, ldx, Storage.ColumnMajor(Weight), OutFeatures, 1, y, rows, InFeatures, OutFeatures, SimdDispatch.Current,
+            columnBias: BiasValues, ldc: ldy);
 }

@@ -255,6 +255,17 @@ public sealed class MultiHeadAttention
         AttendProjected(q, n, k, v, m, mask, output, weights);
     }
 
+    /// <summary>Everything but the output projection, fused: <paramref name="concat"/> [n × E] = [head₁ | … | head_h]. A layer
+    /// that treats each token on its own afterwards applies <see cref="OutputProjection"/> itself, in token blocks.</summary>
+    internal void Heads(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> key, ReadOnlySpan<float> value, int m, AttentionMask? mask, Span<float> concat)
+    {
+        var q = Scratch.Rent(ref _queries, n * ModelDim).AsSpan(0, n * ModelDim);
+        var k = Scratch.Rent(ref _keys, m * ModelDim).AsSpan(0, m * ModelDim);
+        var v = Scratch.Rent(ref _values, m * ModelDim).AsSpan(0, m * ModelDim);
+        Project(query, n, key, value, m, q, k, v);
+        Concatenate(q, n, k, v, m, mask, concat, weights: null);
+    }
+
     /// <summary>Q = query·W_Qᵀ + b_Q, K = key·W_Kᵀ + b_K, V = value·W_Vᵀ + b_V. Each treats each token on its own, so on several
     /// cores each core takes a block of tokens through all three (or the queries' and the keys' blocks in turn when they differ).</summary>
     private unsafe void Project(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> key, ReadOnlySpan<float> value, int m,
@@ -265,11 +276,11 @@ public sealed class MultiHeadAttention
             // A lambda cannot capture spans; the buffers stay pinned until every block is done.
             var (inQuery, inKey, inValue) = (Pinned.Of(pQuery, query.Length), Pinned.Of(pKey, key.Length), Pinned.Of(pValue, value.Length));
             var (outQuery, outKey, outValue) = (Pinned.Of(pq, q.Length), Pinned.Of(pk, k.Length), Pinned.Of(pv, v.Length));
-            void Queries(int first, int rows) => QueryProjection.Forward(inQuery.Span, n, first, rows, outQuery.Span);
+            void Queries(int first, int rows) => QueryProjection.Forward(inQuery.Span[first..], n, rows, outQuery.Span[first..], n);
             void KeysAndValues(int first, int rows)
             {
-                KeyProjection.Forward(inKey.Span, m, first, rows, outKey.Span);
-                ValueProjection.Forward(inValue.Span, m, first, rows, outValue.Span);
+                KeyProjection.Forward(inKey.Span[first..], m, rows, outKey.Span[first..], m);
+                ValueProjection.Forward(inValue.Span[first..], m, rows, outValue.Span[first..], m);
             }
             if (n == m)
             {
@@ -300,8 +311,17 @@ public sealed class MultiHeadAttention
     private void AttendProjected(ReadOnlySpan<float> q, int n, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int m, AttentionMask? mask,
         Span<float> output, Matrix<float>[]? weights)
     {
-        var (e, d) = (ModelDim, HeadDim);
-        var concat = Scratch.Rent(ref _concat, n * e).AsSpan(0, n * e); // [n × E] = [head₁ | … | head_h]
+        var concat = Scratch.Rent(ref _concat, n * ModelDim).AsSpan(0, n * ModelDim); // [n × E] = [head₁ | … | head_h]
+        Concatenate(q, n, keys, values, m, mask, concat, weights);
+        OutputProjection.Forward(concat, n, output);                   // concat·W_Oᵀ + b_O      [n × E]
+    }
+
+    /// <summary>[head₁ | … | head_h] from projected Q, K, V: fused when <paramref name="weights"/> is null, else head by head,
+    /// keeping each head's [n × m] weights.</summary>
+    private void Concatenate(ReadOnlySpan<float> q, int n, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int m, AttentionMask? mask,
+        Span<float> concat, Matrix<float>[]? weights)
+    {
+        var d = HeadDim;
         if (weights is null)
         {
             // Column-major storage keeps head h's d_k columns of Q, K, V and concat contiguous, so the fused kernel takes
@@ -318,7 +338,6 @@ public sealed class MultiHeadAttention
                 weights[h] = head.Weights;
             }
         }
-        OutputProjection.Forward(concat, n, output);                   // concat·W_Oᵀ + b_O      [n × E]
     }
 
     private MultiHeadAttentionOutput Result(int n, float[] output, Matrix<float>[]? weights) =>

@@ -33,7 +33,7 @@ public sealed class DecoderLayer
         (Options, SelfAttention, CrossAttention, FeedForward) = (options, selfAttention, crossAttention, feedForward);
         (Norm1, Norm2, Norm3) = (norms[0], norms[1], norms[2]);
         (Dropout1, Dropout2, Dropout3) = (new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator));
-        _tail = new PositionWiseTail(options.NormFirst, Dropout2, Norm2, FeedForward, Dropout3, Norm3);
+        _tail = new PositionWiseTail(options.NormFirst, CrossAttention.OutputProjection, Dropout2, Norm2, FeedForward, Dropout3, Norm3);
     }
 
     /// <summary>The sizes and switches.</summary>
@@ -156,7 +156,7 @@ public sealed class DecoderLayer
         var (n, m, size) = (x.RowCount, memory.RowCount, x.RowCount * Options.ModelDim);
         var (input, source) = (Storage.ColumnMajor(x), Storage.ColumnMajor(memory));
         var sublayer = Scratch.Rent(ref _sublayer, size).AsSpan(0, size);
-        var (carried, attended) = (Scratch.Rent(ref _carried, size), Scratch.Rent(ref _attended, size)); // x₁ and the cross-attention's output
+        var (carried, heads) = (Scratch.Rent(ref _carried, size), Scratch.Rent(ref _heads, size)); // x₁ and the cross-attention's heads
         var x1 = carried.AsSpan(0, size);
         var output = Storage.NewArray(size);
         if (Options.NormFirst)
@@ -173,12 +173,12 @@ public sealed class DecoderLayer
             Norm1.Forward(input, sublayer, n, x1);                                               // x₁ = Norm1(x + Dropout(·))
         }
         var query = Options.NormFirst ? sublayer : x1;
-        CrossAttention.Forward(query, n, source, source, m, memoryMask, attended.AsSpan(0, size)); // CrossAttention(·, memory)
-        _tail.Forward(carried, attended, n, output);                                             // add & norm, FFN, add & norm
+        CrossAttention.Heads(query, n, source, source, m, memoryMask, heads.AsSpan(0, size));    // CrossAttention(·, memory), before W_O
+        _tail.Forward(carried, heads, n, output);                                                // ·W_O, add & norm, FFN, add & norm
         return Storage.Wrap(n, Options.ModelDim, output);
     }
 
-    /// <summary>Everything after cross-attention: per token, so split into token blocks on several cores.</summary>
+    /// <summary>Everything after the cross-attention's heads: per token, so split into token blocks on several cores.</summary>
     private readonly PositionWiseTail _tail;
 
     [ThreadStatic]
@@ -188,7 +188,7 @@ public sealed class DecoderLayer
     private static float[]? _carried;
 
     [ThreadStatic]
-    private static float[]? _attended;
+    private static float[]? _heads;
 
     /// <summary>Switches dropout on (training) or off (evaluation).</summary>
     /// <param name="training">True for training mode.</param>

@@ -25,14 +25,14 @@ public sealed class EncoderLayer
         FeedForward = new FeedForward(options.ModelDim, options.FeedForwardDim, options.Activation, generator, options.Dropout);
         (Norm1, Norm2) = (new LayerNorm(options.ModelDim, options.LayerNormEpsilon), new LayerNorm(options.ModelDim, options.LayerNormEpsilon));
         (Dropout1, Dropout2) = (new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator));
-        _tail = new PositionWiseTail(options.NormFirst, Dropout1, Norm1, FeedForward, Dropout2, Norm2);
+        _tail = new PositionWiseTail(options.NormFirst, SelfAttention.OutputProjection, Dropout1, Norm1, FeedForward, Dropout2, Norm2);
     }
 
     private EncoderLayer(TransformerOptions options, MultiHeadAttention selfAttention, FeedForward feedForward, LayerNorm norm1, LayerNorm norm2, TorchGenerator generator)
     {
         (Options, SelfAttention, FeedForward, Norm1, Norm2) = (options, selfAttention, feedForward, norm1, norm2);
         (Dropout1, Dropout2) = (new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator));
-        _tail = new PositionWiseTail(options.NormFirst, Dropout1, Norm1, FeedForward, Dropout2, Norm2);
+        _tail = new PositionWiseTail(options.NormFirst, SelfAttention.OutputProjection, Dropout1, Norm1, FeedForward, Dropout2, Norm2);
     }
 
     /// <summary>The sizes and switches this layer was built with.</summary>
@@ -94,27 +94,27 @@ public sealed class EncoderLayer
         var (n, size) = (x.RowCount, x.RowCount * Options.ModelDim);
         var input = Storage.ColumnMajor(x);
         // Only the result is new memory: the sub-layer outputs live in per-thread scratch (column-major [n × d_model]).
-        var attended = Scratch.Rent(ref _attended, size);
+        var heads = Scratch.Rent(ref _heads, size);
         var output = Storage.NewArray(size);
         if (Options.NormFirst)
         {
             var normed = Scratch.Rent(ref _normed, size).AsSpan(0, size);
             Norm1.Forward(input, n, normed);                                           // LayerNorm(x)
-            SelfAttention.Forward(normed, n, normed, normed, n, mask, attended.AsSpan(0, size)); // Attention(·)
+            SelfAttention.Heads(normed, n, normed, normed, n, mask, heads.AsSpan(0, size));  // Attention(·), before W_O
         }
         else
         {
-            SelfAttention.Forward(input, n, input, input, n, mask, attended.AsSpan(0, size)); // Attention(x)
+            SelfAttention.Heads(input, n, input, input, n, mask, heads.AsSpan(0, size));     // Attention(x), before W_O
         }
-        _tail.Forward(input, attended, n, output);                                    // add & norm, FFN, add & norm
+        _tail.Forward(input, heads, n, output);                                       // ·W_O, add & norm, FFN, add & norm
         return Storage.Wrap(n, Options.ModelDim, output);
     }
 
-    /// <summary>Everything after self-attention: per token, so split into token blocks on several cores.</summary>
+    /// <summary>Everything after the self-attention's heads: per token, so split into token blocks on several cores.</summary>
     private readonly PositionWiseTail _tail;
 
     [ThreadStatic]
-    private static float[]? _attended;
+    private static float[]? _heads;
 
     [ThreadStatic]
     private static float[]? _normed;

@@ -1,5 +1,7 @@
-// "Attention Is All You Need", §3.1, §3.3 and Figure 1: what follows a layer's last attention (self-attention in the
-// encoder, cross-attention in the decoder): add & norm, the position-wise feed-forward network, add & norm again.
+// "Attention Is All You Need", §3.1–§3.3 and Figure 1: what follows the heads of a layer's last attention (self-attention
+// in the encoder, cross-attention in the decoder): the attention's output projection, add & norm, the position-wise
+// feed-forward network, add & norm again.
+//   attended = Concat(head₁, …, head_h)·W_Oᵀ + b_O
 //   post-norm:  x₁ = Norm_a(x + Dropout(attended));   y = Norm_f(x₁ + Dropout(FFN(x₁)))
 //   pre-norm:   x₁ = x + Dropout(attended);           y = x₁ + Dropout(FFN(Norm_f(x₁)))   (Norm_a ran before attention)
 // Every step treats each token on its own, so on several cores each core takes a block of tokens through all of them.
@@ -9,25 +11,27 @@ using Attention.Layers;
 namespace Attention.Transformers;
 
 /// <summary>The position-wise end of an encoder or decoder layer over column-major [n × d_model] spans.</summary>
-internal sealed class PositionWiseTail(bool normFirst, Dropout attentionDropout, LayerNorm attentionNorm, FeedForward feedForward,
-    Dropout feedForwardDropout, LayerNorm feedForwardNorm)
+internal sealed class PositionWiseTail(bool normFirst, Linear outputProjection, Dropout attentionDropout, LayerNorm attentionNorm,
+    FeedForward feedForward, Dropout feedForwardDropout, LayerNorm feedForwardNorm)
 {
     private int ModelDim => feedForwardNorm.Dimension;
 
     /// <summary>
     /// <paramref name="output"/> = the tail applied to the layer's carried input <paramref name="x"/> and the attention's
-    /// output <paramref name="attended"/> (which is dropped out in place), all [n × d_model]. Split into token blocks on
-    /// several cores, except in training: dropout draws its masks from one generator in order, so that stays on one thread.
+    /// concatenated heads <paramref name="heads"/>, all [n × d_model]. Split into token blocks on several cores, except in
+    /// training: dropout draws its masks from one generator in order, so that stays on one thread.
     /// </summary>
-    public void Forward(float[] x, float[] attended, int n, float[] output)
+    public void Forward(float[] x, float[] heads, int n, float[] output)
     {
         var training = !(attentionDropout.IsIdentity && feedForwardDropout.IsIdentity && feedForward.Dropout.IsIdentity);
-        var work = training ? 0 : 2L * n * ModelDim * feedForward.Linear1.OutFeatures;
+        var work = training ? 0 : 2L * n * ModelDim * (feedForward.Linear1.OutFeatures + ModelDim / 2);
         Parallelism.ForEachBlock(n, work, (first, rows) =>
         {
             var block = new TokenBlock(n, first, rows, ModelDim);
+            var attended = Scratch.Rent(ref _attended, rows * ModelDim).AsSpan(0, rows * ModelDim);
+            outputProjection.Forward(heads.AsSpan(first), n, rows, attended, rows); // read in place: no copy of the block's heads
             var y = block.Destination(output, ref _blockOutput);
-            Block(block.Gather(x, ref _blockInput), block.Gather(attended, ref _blockAttended), rows, y);
+            Block(block.Gather(x, ref _blockInput), attended, rows, y);
             block.Scatter(y, output);
         });
     }
@@ -64,7 +68,7 @@ internal sealed class PositionWiseTail(bool normFirst, Dropout attentionDropout,
     private static float[]? _blockInput;
 
     [ThreadStatic]
-    private static float[]? _blockAttended;
+    private static float[]? _attended;
 
     [ThreadStatic]
     private static float[]? _blockOutput;
