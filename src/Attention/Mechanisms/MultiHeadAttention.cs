@@ -247,23 +247,23 @@ public sealed class MultiHeadAttention
     internal void Forward(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> key, ReadOnlySpan<float> value, int m, AttentionMask? mask,
         Span<float> output, Matrix<float>[]? weights = null)
     {
+        var concat = Scratch.Rent(ref _concat, n * ModelDim).AsSpan(0, n * ModelDim); // [n × E] = [head₁ | … | head_h]
+        Heads(query, n, key, value, m, mask, concat, weights);
+        OutputProjection.Forward(concat, n, output);                   // concat·W_Oᵀ + b_O      [n × E]
+    }
+
+    /// <summary>Everything but the output projection: <paramref name="concat"/> [n × E] = [head₁ | … | head_h], fused when
+    /// <paramref name="weights"/> is null. A layer that treats each token on its own afterwards applies
+    /// <see cref="OutputProjection"/> itself, in token blocks.</summary>
+    internal void Heads(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> key, ReadOnlySpan<float> value, int m, AttentionMask? mask,
+        Span<float> concat, Matrix<float>[]? weights = null)
+    {
         // Q, K and V live only inside this call, so they go to this thread's scratch rather than into new matrices.
         var q = Scratch.Rent(ref _queries, n * ModelDim).AsSpan(0, n * ModelDim);
         var k = Scratch.Rent(ref _keys, m * ModelDim).AsSpan(0, m * ModelDim);
         var v = Scratch.Rent(ref _values, m * ModelDim).AsSpan(0, m * ModelDim);
         Project(query, n, key, value, m, q, k, v);                    // Q, K, V                  [n × E], [m × E], [m × E]
-        AttendProjected(q, n, k, v, m, mask, output, weights);
-    }
-
-    /// <summary>Everything but the output projection, fused: <paramref name="concat"/> [n × E] = [head₁ | … | head_h]. A layer
-    /// that treats each token on its own afterwards applies <see cref="OutputProjection"/> itself, in token blocks.</summary>
-    internal void Heads(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> key, ReadOnlySpan<float> value, int m, AttentionMask? mask, Span<float> concat)
-    {
-        var q = Scratch.Rent(ref _queries, n * ModelDim).AsSpan(0, n * ModelDim);
-        var k = Scratch.Rent(ref _keys, m * ModelDim).AsSpan(0, m * ModelDim);
-        var v = Scratch.Rent(ref _values, m * ModelDim).AsSpan(0, m * ModelDim);
-        Project(query, n, key, value, m, q, k, v);
-        Concatenate(q, n, k, v, m, mask, concat, weights: null);
+        Concatenate(q, n, k, v, m, mask, concat, weights);
     }
 
     /// <summary>Q = query·W_Qᵀ + b_Q, K = key·W_Kᵀ + b_K, V = value·W_Vᵀ + b_V. Each treats each token on its own, so on several
@@ -304,14 +304,7 @@ public sealed class MultiHeadAttention
     {
         var q = Scratch.Rent(ref _queries, n * ModelDim).AsSpan(0, n * ModelDim);
         QueryProjection.Forward(query, n, q);                         // Q = query·W_Qᵀ + b_Q     [n × E]
-        AttendProjected(q, n, keys, values, m, mask, output, weights);
-    }
-
-    /// <summary>The heads and the output projection: Concat(head₁, …, head_h)·W_Oᵀ + b_O from projected Q, K, V.</summary>
-    private void AttendProjected(ReadOnlySpan<float> q, int n, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int m, AttentionMask? mask,
-        Span<float> output, Matrix<float>[]? weights)
-    {
-        var concat = Scratch.Rent(ref _concat, n * ModelDim).AsSpan(0, n * ModelDim); // [n × E] = [head₁ | … | head_h]
+        var concat = Scratch.Rent(ref _concat, n * ModelDim).AsSpan(0, n * ModelDim);
         Concatenate(q, n, keys, values, m, mask, concat, weights);
         OutputProjection.Forward(concat, n, output);                   // concat·W_Oᵀ + b_O      [n × E]
     }

@@ -24,7 +24,7 @@ internal sealed class PositionWiseTail(bool normFirst, Linear outputProjection, 
     public void Forward(float[] x, float[] heads, int n, float[] output)
     {
         var training = !(attentionDropout.IsIdentity && feedForwardDropout.IsIdentity && feedForward.Dropout.IsIdentity);
-        var work = training ? 0 : 2L * n * ModelDim * (feedForward.Linear1.OutFeatures + ModelDim / 2);
+        var work = training ? 0 : (long)n * ModelDim * (ModelDim + 2 * feedForward.Linear1.OutFeatures); // multiply-adds of W_O and the FFN
         Parallelism.ForEachBlock(n, work, (first, rows) =>
         {
             var block = new TokenBlock(n, first, rows, ModelDim);
