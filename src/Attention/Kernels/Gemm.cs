@@ -19,7 +19,7 @@ namespace Attention.Kernels;
 
 internal static unsafe class Gemm
 {
-    private const int KC = 256;
+    internal const int KC = 256;
     private const int MC = 128;
     private const int NC = 768;
 
@@ -34,11 +34,17 @@ internal static unsafe class Gemm
     /// C is column-major [m × n] with column stride <paramref name="ldc"/> (0: m) and is overwritten; with <paramref name="columnBias"/>
     /// ([n]) it starts at bias[j] down each column j instead of 0, so C = A·B + bias costs no extra pass. At most
     /// <paramref name="maxThreads"/> threads (0: <see cref="Parallelism.Threads"/>). A stride above m lets a product fill a block of
-    /// rows of a taller matrix (<see cref="TokenBlock"/>).
+    /// rows of a taller matrix (<see cref="TokenBlock"/>). With <paramref name="packedB"/> (B packed once for this width, shape
+    /// and strides) the product reads those panels instead of packing B.
     /// </summary>
     public static void Multiply(ReadOnlySpan<float> a, int rowStrideA, int columnStrideA, ReadOnlySpan<float> b, int rowStrideB, int columnStrideB,
-        Span<float> c, int m, int k, int n, SimdWidth width, int maxThreads = 0, ReadOnlySpan<float> columnBias = default, int ldc = 0)
+        Span<float> c, int m, int k, int n, SimdWidth width, int maxThreads = 0, ReadOnlySpan<float> columnBias = default, int ldc = 0,
+        PackedPanels? packedB = null)
     {
+        if (packedB is not null && (packedB.Width != width || packedB.K != k || packedB.N != n))
+        {
+            throw new ArgumentException($"B was packed as [{packedB.K} × {packedB.N}] for {packedB.Width}, but this product needs [{k} × {n}] for {width}.", nameof(packedB));
+        }
         ldc = ldc > 0 ? ldc : m;
         Start(c, m, n, ldc, columnBias);
         if (m == 0 || n == 0 || k == 0)
@@ -58,12 +64,12 @@ internal static unsafe class Gemm
                 Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
                 {
                     var (first, last) = (panels * t / threads * nr, Math.Min(n, panels * (t + 1) / threads * nr));
-                    Columns((float*)aa, rowStrideA, columnStrideA, (float*)bb, rowStrideB, columnStrideB, (float*)cc, ldc, m, k, first, last, width);
+                    Columns((float*)aa, rowStrideA, columnStrideA, (float*)bb, rowStrideB, columnStrideB, (float*)cc, ldc, m, k, first, last, width, packedB);
                 });
             }
             else
             {
-                Columns(pa, rowStrideA, columnStrideA, pb, rowStrideB, columnStrideB, pc, ldc, m, k, 0, n, width);
+                Columns(pa, rowStrideA, columnStrideA, pb, rowStrideB, columnStrideB, pc, ldc, m, k, 0, n, width, packedB);
             }
         }
     }
@@ -83,7 +89,8 @@ internal static unsafe class Gemm
     }
 
     /// <summary>The serial loop nest for columns <paramref name="j0"/> … <paramref name="j1"/> − 1 of C.</summary>
-    private static void Columns(float* a, int rsa, int csa, float* b, int rsb, int csb, float* c, int ldc, int m, int k, int j0, int j1, SimdWidth width)
+    private static void Columns(float* a, int rsa, int csa, float* b, int rsb, int csb, float* c, int ldc, int m, int k, int j0, int j1, SimdWidth width,
+        PackedPanels? packed)
     {
         var (mr, nr) = MicroKernel.Tile(width);
         for (var jc = j0; jc < j1; jc += NC)
@@ -92,10 +99,18 @@ internal static unsafe class Gemm
             for (var p0 = 0; p0 < k; p0 += KC)
             {
                 var kc = Math.Min(KC, k - p0);
-                var packedB = Scratch.Rent(ref _packedB, RoundUp(nc, nr) * kc);
-                fixed (float* bp = packedB)
+                var panels = packed?.Data ?? Scratch.Rent(ref _packedB, RoundUp(nc, nr) * kc);
+                fixed (float* start = panels)
                 {
-                    PackB(b, rsb, csb, p0, jc, kc, nc, nr, bp);
+                    var bp = start;
+                    if (packed is null)
+                    {
+                        PackB(b, rsb, csb, p0, jc, kc, nc, nr, bp);
+                    }
+                    else
+                    {
+                        bp += packed.Offset(p0, jc); // packed once, earlier
+                    }
                     for (var ic = 0; ic < m; ic += MC)
                     {
                         Block(a, rsa, csa, bp, c, ldc, m, ic, p0, jc, kc, nc, mr, nr, width);
@@ -171,7 +186,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>B[p0 .. p0+kc, j0 .. j0+nc] as NR-column panels: panel r holds, for each p, columns r·NR … r·NR+NR−1 (zero past nc).</summary>
-    private static void PackB(float* b, int rsb, int csb, int p0, int j0, int kc, int nc, int nr, float* packed)
+    internal static void PackB(float* b, int rsb, int csb, int p0, int j0, int kc, int nc, int nr, float* packed)
     {
         for (var jr = 0; jr < nc; jr += nr)
         {
@@ -222,5 +237,5 @@ internal static unsafe class Gemm
         }
     }
 
-    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+    internal static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }

@@ -122,12 +122,16 @@ public sealed class Linear
     private ReadOnlySpan<float> BiasValues => Bias is null ? default : Bias.AsArray() ?? Bias.ToArray();
 
     /// <summary>y = x·Wᵀ + b on column-major spans: x [rows × in], y [rows × out] (overwritten).</summary>
-    internal void Forward(ReadOnlySpan<float> x, int rows, Span<float> y) =>
-        MatrixMultiply.MultiplyTransposed(x, Storage.ColumnMajor(Weight), y, rows, InFeatures, OutFeatures, BiasValues); // output j is column j: it starts at b[j]
+    internal void Forward(ReadOnlySpan<float> x, int rows, Span<float> y) => Forward(x, rows, rows, y, rows);
 
     /// <summary>y = x·Wᵀ + b for a block of <paramref name="rows"/> tokens inside taller column-major matrices: x's columns
     /// are <paramref name="ldx"/> floats apart and y's <paramref name="ldy"/> apart (one block of tokens, read and written in place).</summary>
-    internal void Forward(ReadOnlySpan<float> x, int ldx, int rows, Span<float> y, int ldy) =>
-        Gemm.Multiply(x, 1, ldx, Storage.ColumnMajor(Weight), OutFeatures, 1, y, rows, InFeatures, OutFeatures, SimdDispatch.Current,
-            columnBias: BiasValues, ldc: ldy);
+    /// <remarks>Wᵀ is read in place from W's column-major storage (Wᵀ(p, j) = W(j, p) at j + p·out), or from the packed copy
+    /// made once inside a <see cref="FrozenWeights"/> scope. Output j is column j of y: it starts at b[j].</remarks>
+    internal void Forward(ReadOnlySpan<float> x, int ldx, int rows, Span<float> y, int ldy)
+    {
+        var width = SimdDispatch.Current;
+        Gemm.Multiply(x, 1, ldx, Storage.ColumnMajor(Weight), OutFeatures, 1, y, rows, InFeatures, OutFeatures, width,
+            columnBias: BiasValues, ldc: ldy, packedB: FrozenWeights.Transposed(Weight, width));
+    }
 }
