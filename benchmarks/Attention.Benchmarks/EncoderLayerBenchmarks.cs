@@ -1,5 +1,6 @@
 using Attention.Randomness;
 using Attention.Transformers;
+using Attention.Kernels;
 using BenchmarkDotNet.Attributes;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -18,6 +19,8 @@ public class EncoderLayerBenchmarks
     private EncoderLayer _layer = null!;
     private Matrix<float> _x = null!;
 
+    private IDisposable? _frozen;
+
     [GlobalSetup]
     public void Setup()
     {
@@ -34,4 +37,20 @@ public class EncoderLayerBenchmarks
 
     [Benchmark]
     public Matrix<float> Layer_512x8x2048_seq512() => _layer.Forward(_x);
+
+    /// <summary>The same call inside a <see cref="FrozenWeights"/> scope held across all iterations: every weight was packed
+    /// for the product on the first call, as an inference server would run it.</summary>
+    [GlobalSetup(Target = nameof(Layer_FrozenWeights))]
+    public void SetupFrozen()
+    {
+        Setup();
+        _frozen = FrozenWeights.Begin(); // the engine runs every iteration on this thread, in this flow
+    }
+
+    [GlobalCleanup(Target = nameof(Layer_FrozenWeights))]
+    public void CleanupFrozen() => _frozen?.Dispose();
+
+    [Benchmark]
+    public Matrix<float> Layer_FrozenWeights() =>
+        FrozenWeights.IsActive ? _layer.Forward(_x) : throw new InvalidOperationException("the scope did not reach the benchmark's thread");
 }

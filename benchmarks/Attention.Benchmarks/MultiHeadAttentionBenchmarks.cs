@@ -1,5 +1,6 @@
 using Attention.Mechanisms;
 using Attention.Randomness;
+using Attention.Kernels;
 using BenchmarkDotNet.Attributes;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -17,6 +18,8 @@ public class MultiHeadAttentionBenchmarks
     private MultiHeadAttention _attention = null!;
     private Matrix<float> _x = null!;
 
+    private IDisposable? _frozen;
+
     [GlobalSetup]
     public void Setup()
     {
@@ -29,4 +32,20 @@ public class MultiHeadAttentionBenchmarks
 
     [Benchmark]
     public Matrix<float> Fused_512x8_seq512() => _attention.Forward(_x, needWeights: false).Output;
+
+    /// <summary>The same call inside a <see cref="FrozenWeights"/> scope held across all iterations: every weight was packed
+    /// for the product on the first call, as an inference server would run it.</summary>
+    [GlobalSetup(Target = nameof(Fused_FrozenWeights))]
+    public void SetupFrozen()
+    {
+        Setup();
+        _frozen = FrozenWeights.Begin(); // the engine runs every iteration on this thread, in this flow
+    }
+
+    [GlobalCleanup(Target = nameof(Fused_FrozenWeights))]
+    public void CleanupFrozen() => _frozen?.Dispose();
+
+    [Benchmark]
+    public Matrix<float> Fused_FrozenWeights() =>
+        FrozenWeights.IsActive ? _attention.Forward(_x, needWeights: false).Output : throw new InvalidOperationException("the scope did not reach the benchmark's thread");
 }

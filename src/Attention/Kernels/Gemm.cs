@@ -5,7 +5,7 @@
 //     for pc in steps of KC:               the shared dimension          (one rank-KC update of C)
 //       pack B[pc.., jc..] into NR-column panels, step by step
 //       for ic in steps of MC:             rows of C and A
-//         pack A[ic.., pc..] into MR-row panels
+//         pack A[ic.., pc..] into MR-row panels (unless its columns are contiguous: then read in place)
 //         for jr, ir:                      one MR × NR register tile of C (the micro-kernel)
 //
 // Packing lays out each panel so the micro-kernel reads consecutive floats, and pads ragged edges with zeros; edge
@@ -121,31 +121,37 @@ internal static unsafe class Gemm
     }
 
     /// <summary>Rows ic … ic+MC of C += A[ic.., p0..] · packed B, one register tile at a time.</summary>
+    /// <remarks>When A's columns are contiguous (rowStrideA = 1: activations in MathNet's column-major storage) the
+    /// micro-kernel reads each full MR-row panel of A in place, a column stride apart, and only a ragged last panel is
+    /// packed (with zero padding). In a whole encoder layer that saved 0.4 ms of 22 on one core; a product alone does not
+    /// change measurably.</remarks>
     private static void Block(float* a, int rsa, int csa, float* packedB, float* c, int ldc, int m, int ic, int p0, int jc, int kc, int nc, int mr, int nr, SimdWidth width)
     {
         var mc = Math.Min(MC, m - ic);
+        var inPlace = rsa == 1 ? mc / mr * mr : 0; // rows of this block whose panels are read in place
         var packedA = Scratch.Rent(ref _packedA, RoundUp(mc, mr) * kc);
         var edge = stackalloc float[mr * nr];
         fixed (float* ap = packedA)
         {
-            PackA(a, rsa, csa, ic, p0, mc, kc, mr, ap);
+            PackA(a, rsa, csa, ic + inPlace, p0, mc - inPlace, kc, mr, ap + inPlace * kc);
             for (var jr = 0; jr < nc; jr += nr)
             {
                 var cols = Math.Min(nr, nc - jr);
                 for (var ir = 0; ir < mc; ir += mr)
                 {
                     var rows = Math.Min(mr, mc - ir);
-                    var aPanel = ap + ir * kc;
+                    var aPanel = ir < inPlace ? a + (ic + ir) + (long)p0 * csa : ap + ir * kc;
+                    var lda = ir < inPlace ? csa : mr;
                     var bPanel = packedB + jr * kc;
                     var cTile = c + (ic + ir) + (long)(jc + jr) * ldc;
                     if (rows == mr && cols == nr)
                     {
-                        MicroKernel.Run(width, kc, aPanel, mr, bPanel, nr, cTile, ldc, accumulate: true);
+                        MicroKernel.Run(width, kc, aPanel, lda, bPanel, nr, cTile, ldc, accumulate: true);
                     }
                     else
                     {
                         // A ragged tile: compute the full tile into scratch, then add the part that exists.
-                        MicroKernel.Run(width, kc, aPanel, mr, bPanel, nr, edge, mr, accumulate: false);
+                        MicroKernel.Run(width, kc, aPanel, lda, bPanel, nr, edge, mr, accumulate: false);
                         for (var j = 0; j < cols; j++)
                         {
                             for (var i = 0; i < rows; i++)
