@@ -4,6 +4,8 @@ using Attention.Mechanisms;
 using Attention.Randomness;
 using Attention.Tests.Support;
 using Attention.Tokenization;
+using Attention.Transformers;
+using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Tests;
 
@@ -65,6 +67,38 @@ public class ReadmeExampleTests
         Expect.Close(weights, [0.0900306f, 0.2447285f, 0.6652410f], 1e-6f, 0, "softmax [1, 2, 3]", 3);
     }
 
+    private const string FrozenWeightsExample =
+        """
+        using (FrozenWeights.Begin())       // promise: no weight changes until the scope ends
+        {
+            foreach (var sentence in batch)
+            {
+                outputs.Add(encoder.Forward(sentence));
+            }
+        }
+        """;
+
+    [Fact]
+    public void The_readme_frozen_weights_example_gives_what_the_layer_gives_without_it()
+    {
+        var encoder = new EncoderLayer(TransformerOptions.Small(10, 10) with { Dropout = 0 }, new TorchGenerator(1));
+        Matrix<float>[] batch = [RandomMatrices.Uniform(7, 16, 2), RandomMatrices.Uniform(12, 16, 3)];
+        var outputs = new List<Matrix<float>>();
+
+        using (FrozenWeights.Begin())       // promise: no weight changes until the scope ends
+        {
+            foreach (var sentence in batch)
+            {
+                outputs.Add(encoder.Forward(sentence));
+            }
+        }
+
+        for (var i = 0; i < batch.Length; i++)
+        {
+            Expect.BitExact(outputs[i].ToColumnMajorArray(), encoder.Forward(batch[i]).ToColumnMajorArray(), $"sentence {i}");
+        }
+    }
+
     [Fact]
     public void The_readme_shows_exactly_the_tested_code()
     {
@@ -77,5 +111,6 @@ public class ReadmeExampleTests
         var readme = File.ReadAllText(Path.Combine(directory!.FullName, "README.md")).ReplaceLineEndings("\n");
         readme.Should().Contain(Example.ReplaceLineEndings("\n"));
         readme.Should().Contain(KernelExample.ReplaceLineEndings("\n"));
+        readme.Should().Contain(FrozenWeightsExample.ReplaceLineEndings("\n"));
     }
 }
