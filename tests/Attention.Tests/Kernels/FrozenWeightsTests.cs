@@ -15,10 +15,7 @@ namespace Attention.Tests.Kernels;
 /// </summary>
 public class FrozenWeightsTests
 {
-    private static readonly TransformerOptions Options = TransformerOptions.Small(10, 10) with
-    {
-        ModelDim = 64, HeadCount = 4, FeedForwardDim = 256, Dropout = 0.0f,
-    };
+    private static readonly TransformerOptions Options = LayerOptions.Small;
 
     [Fact]
     public void Panels_packed_once_hold_each_row_of_B_as_Gemm_would_pack_it()

@@ -16,10 +16,7 @@ namespace Attention.Tests.Transformers;
 /// </summary>
 public class TokenBlockTests
 {
-    private static readonly TransformerOptions Options = TransformerOptions.Small(10, 10) with
-    {
-        ModelDim = 64, HeadCount = 4, FeedForwardDim = 256, Dropout = 0.0f,
-    };
+    private static readonly TransformerOptions Options = LayerOptions.Small;
 
     [Theory]
     [InlineData(false)]
