@@ -71,7 +71,9 @@ public static class FrozenWeights
 
     private static int Slot(SimdWidth width) => (int)width / 128; // 0, 1, 2, 4
 
-    private static float[]?[] NewSlots(Matrix<float> weight) => new float[]?[Slot(SimdWidth.Vector512) + 1];
+    private static readonly int SlotCount = Slot(SimdWidth.Vector512) + 1;
+
+    private static float[]?[] NewSlots(Matrix<float> weight) => new float[]?[SlotCount];
 
     private static float[]? TakeSpare(Matrix<float> weight, SimdWidth width)
     {
@@ -109,7 +111,7 @@ public static class FrozenWeights
             {
                 return null; // work still running after its scope ended: pack as usual
             }
-            var slots = _packed.GetValue(weight, _ => new Lazy<PackedPanels>?[Slot(SimdWidth.Vector512) + 1]);
+            var slots = _packed.GetValue(weight, _ => new Lazy<PackedPanels>?[SlotCount]);
             var slot = Volatile.Read(ref slots[Slot(width)]);
             if (slot is null)
             {
