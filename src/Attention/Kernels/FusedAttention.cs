@@ -70,7 +70,7 @@ public static unsafe class FusedAttention
             {
                 // One head per task: each thread packs its head's K and V once and runs all its query blocks.
                 var (aq, ak, av, ao) = ((nint)pq, (nint)pk, (nint)pv, (nint)po);
-                Parallel.For(0, heads, new ParallelOptions { MaxDegreeOfParallelism = threads }, h => Head((float*)aq + (long)h * n * dk, (float*)ak + (long)h * m * dk, (float*)av + (long)h * m * dv,
+                Parallelism.For(heads, threads, h => Head((float*)aq + (long)h * n * dk, (float*)ak + (long)h * m * dk, (float*)av + (long)h * m * dv,
                     (float*)ao + (long)h * n * dv, n, m, dk, dv, mask, scale, width, parallelBlocks: false));
             }
             else
@@ -104,7 +104,7 @@ public static unsafe class FusedAttention
             var blocks = (n + BR - 1) / BR;
             if (parallelBlocks && blocks > 1)
             {
-                Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.Threads }, block => QueryBlock(job, block * BR));
+                Parallelism.For(blocks, Parallelism.Threads, block => QueryBlock(job, block * BR));
             }
             else
             {

@@ -61,7 +61,7 @@ internal static unsafe class Gemm
                 // Each thread takes a contiguous range of C's columns (whole NR panels) and runs the serial loop nest on it:
                 // one fork and one join per product, and every element still summed in the same order.
                 var panels = (n + nr - 1) / nr;
-                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                Parallelism.For(threads, threads, t =>
                 {
                     var (first, last) = (panels * t / threads * nr, Math.Min(n, panels * (t + 1) / threads * nr));
                     Columns((float*)aa, rowStrideA, columnStrideA, (float*)bb, rowStrideB, columnStrideB, (float*)cc, ldc, m, k, first, last, width, packedB);

@@ -37,7 +37,7 @@ internal static class Parallelism
             body(0, rows);
             return;
         }
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        For(threads, threads, t =>
         {
             var (first, last) = (rows * t / threads, rows * (t + 1) / threads);
             using (Use(1))
@@ -45,6 +45,28 @@ internal static class Parallelism
                 body(first, last - first);
             }
         });
+    }
+
+    /// <summary>
+    /// Calls <paramref name="body"/>(i) once for each i = 0 … <paramref name="count"/> − 1 on at most
+    /// <paramref name="threads"/> threads, the calling one among them, and returns when all are done. Runs on the
+    /// <see cref="WorkerTeam"/>, whose workers stay awake between regions, or on the thread pool when another caller has
+    /// the team. The first exception a body throws is rethrown as it is.
+    /// </summary>
+    public static void For(int count, int threads, Action<int> body)
+    {
+        if (WorkerTeam.Shared.TryRun(count, threads, body))
+        {
+            return;
+        }
+        try
+        {
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
     }
 
     /// <summary>Below this many multiply-adds work stays on the calling thread (starting threads costs more).</summary>
