@@ -63,4 +63,9 @@ internal static class Shapes
             throw new ArgumentException($"{outputName} must not overlap {inputName}: the kernel reads {inputName} while it writes {outputName}.", outputName);
         }
     }
+
+    /// <summary>The column-major array of <paramref name="result"/>, which a layer overwrites; throws unless the matrix is dense.</summary>
+    public static float[] DenseArray(Matrix<float> result, string name) =>
+        result.AsColumnMajorArray()
+            ?? throw new ArgumentException($"{name} must be a dense matrix (the layer writes its column-major array), but it is a {result.GetType().Name}.", name);
 }

@@ -222,6 +222,26 @@ public sealed class MultiHeadAttention
         return Result(n, output, weights);
     }
 
+    /// <summary>The same attention without weights (the fused path), written into <paramref name="result"/> instead of a
+    /// new matrix (MathNet's <c>Multiply(other, result)</c> pattern): a loop over many inputs of one size then allocates
+    /// nothing. For self-attention pass the same matrix as query, key and value.</summary>
+    /// <param name="query">[n × E], the tokens that ask.</param>
+    /// <param name="key">[m × kdim], the tokens looked at.</param>
+    /// <param name="value">[m × vdim], what those tokens hand over.</param>
+    /// <param name="mask">Optional mask fitting [n × m], or null.</param>
+    /// <param name="result">[n × E], a dense matrix other than the inputs; overwritten.</param>
+    /// <exception cref="ArgumentException">Shapes do not fit (the message names both shapes), or the result is not dense or is an input.</exception>
+    public void Forward(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask, Matrix<float> result)
+    {
+        CheckInputs(query, key, value, mask);
+        Shapes.RequireShape(result, nameof(result), query.RowCount, ModelDim, "one row per query token");
+        var (q, k, v, output) = (Storage.ColumnMajor(query), Storage.ColumnMajor(key), Storage.ColumnMajor(value), Shapes.DenseArray(result, nameof(result)));
+        Shapes.RequireSeparate(output, nameof(result), q, nameof(query));
+        Shapes.RequireSeparate(output, nameof(result), k, nameof(key));
+        Shapes.RequireSeparate(output, nameof(result), v, nameof(value));
+        Forward(q, query.RowCount, k, v, key.RowCount, mask, output.AsSpan(0, query.RowCount * ModelDim));
+    }
+
     /// <summary>
     /// The part of <see cref="Forward(Matrix{float}, Matrix{float}, Matrix{float}, AttentionMask?, bool)"/> after the key
     /// and value projections, for callers that keep K and V between calls (the decoder's KV cache).

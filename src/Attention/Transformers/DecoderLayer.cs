@@ -105,6 +105,26 @@ public sealed class DecoderLayer
     public Matrix<float> Forward(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask = null, AttentionMask? memoryMask = null) =>
         Forward(x, memory, targetMask, memoryMask, cache: null, weights: null);
 
+    /// <summary>The same layer over the whole target, written into <paramref name="result"/> instead of a new matrix
+    /// (MathNet's <c>Multiply(other, result)</c> pattern): a loop over many inputs of one size then allocates nothing.</summary>
+    /// <param name="x">[m × d_model], embedded target tokens with positions.</param>
+    /// <param name="memory">[n × d_model], the encoder's output.</param>
+    /// <param name="targetMask">Mask fitting [m × m] for self-attention, or null.</param>
+    /// <param name="memoryMask">Mask fitting [m × n] for cross-attention, or null.</param>
+    /// <param name="result">[m × d_model], a dense matrix other than <paramref name="x"/> and <paramref name="memory"/>; overwritten.</param>
+    public void Forward(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, Matrix<float> result)
+    {
+        Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
+        Shapes.RequireColumns(memory, nameof(memory), Options.ModelDim, "d_model");
+        Shapes.RequireShape(result, nameof(result), x.RowCount, Options.ModelDim, "one row per token of x");
+        targetMask?.RequireFits(x.RowCount, x.RowCount, nameof(targetMask));
+        memoryMask?.RequireFits(x.RowCount, memory.RowCount, nameof(memoryMask));
+        var (input, source, output) = (Storage.ColumnMajor(x), Storage.ColumnMajor(memory), Shapes.DenseArray(result, nameof(result)));
+        Shapes.RequireSeparate(output, nameof(result), input, nameof(x));
+        Shapes.RequireSeparate(output, nameof(result), source, nameof(memory));
+        WholeSequence(input, x.RowCount, source, memory.RowCount, targetMask, memoryMask, output);
+    }
+
     /// <summary>
     /// The same sub-layers; with a <paramref name="cache"/>, x holds only the newest target rows, self-attention also sees
     /// the keys and values cached from earlier rows (and adds the new ones), and cross-attention reuses the memory's
@@ -118,7 +138,9 @@ public sealed class DecoderLayer
         {
             targetMask?.RequireFits(x.RowCount, x.RowCount, nameof(targetMask));
             memoryMask?.RequireFits(x.RowCount, memory.RowCount, nameof(memoryMask));
-            return WholeSequence(x, memory, targetMask, memoryMask);
+            var output = Storage.NewArray(x.RowCount * Options.ModelDim);
+            WholeSequence(Storage.ColumnMajor(x), x.RowCount, Storage.ColumnMajor(memory), memory.RowCount, targetMask, memoryMask, output);
+            return Storage.Wrap(x.RowCount, Options.ModelDim, output);
         }
         var needWeights = weights is not null;
         MultiHeadAttentionOutput self, cross;
@@ -150,15 +172,14 @@ public sealed class DecoderLayer
     }
 
     /// <summary>The whole-sequence path: the sub-layers pass spans, the intermediate results live in this thread's
-    /// scratch, and only the result is new memory (as in <see cref="EncoderLayer"/>).</summary>
-    private Matrix<float> WholeSequence(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask)
+    /// scratch, and only <paramref name="output"/> is written (as in <see cref="EncoderLayer"/>). Column-major
+    /// [n × d_model] target rows and [m × d_model] memory; arguments already checked.</summary>
+    private void WholeSequence(float[] input, int n, float[] source, int m, AttentionMask? targetMask, AttentionMask? memoryMask, float[] output)
     {
-        var (n, m, size) = (x.RowCount, memory.RowCount, x.RowCount * Options.ModelDim);
-        var (input, source) = (Storage.ColumnMajor(x), Storage.ColumnMajor(memory));
+        var size = n * Options.ModelDim;
         var sublayer = Scratch.Rent(ref _sublayer, size).AsSpan(0, size);
         var (carried, heads) = (Scratch.Rent(ref _carried, size), Scratch.Rent(ref _heads, size)); // x₁ and the cross-attention's heads
         var x1 = carried.AsSpan(0, size);
-        var output = Storage.NewArray(size);
         if (Options.NormFirst)
         {
             Norm1.Forward(input, n, sublayer);                                                   // LayerNorm(x)
@@ -175,7 +196,6 @@ public sealed class DecoderLayer
         var query = Options.NormFirst ? sublayer : x1;
         CrossAttention.Heads(query, n, source, source, m, memoryMask, heads.AsSpan(0, size));    // CrossAttention(·, memory), before W_O
         _tail.Forward(carried, heads, n, output);                                                // ·W_O, add & norm, FFN, add & norm
-        return Storage.Wrap(n, Options.ModelDim, output);
     }
 
     /// <summary>Everything after the cross-attention's heads: per token, so split into token blocks on several cores.</summary>

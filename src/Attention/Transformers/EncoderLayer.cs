@@ -108,14 +108,15 @@ public sealed class EncoderLayer
         Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
         Shapes.RequireShape(result, nameof(result), x.RowCount, Options.ModelDim, "one row per token of x");
         mask?.RequireFits(x.RowCount, x.RowCount, nameof(mask));
-        var output = result.AsColumnMajorArray()
-            ?? throw new ArgumentException($"result must be a dense matrix (the layer writes its column-major array), but it is a {result.GetType().Name}.", nameof(result));
+        var output = Shapes.DenseArray(result, nameof(result));
         var input = Storage.ColumnMajor(x);
         Shapes.RequireSeparate(output, nameof(result), input, nameof(x));
         Run(input, x.RowCount, mask, output);
     }
 
-    private void Run(float[] input, int n, AttentionMask? mask, float[] output)
+    /// <summary>The layer over column-major [n × d_model] arrays (longer arrays are fine); arguments already checked, and
+    /// <paramref name="output"/> is not <paramref name="input"/>.</summary>
+    internal void Run(float[] input, int n, AttentionMask? mask, float[] output)
     {
         // Only the result is new memory: the sub-layer outputs live in per-thread scratch (column-major [n × d_model]).
         var size = n * Options.ModelDim;
