@@ -1,4 +1,5 @@
 // Figure 1, right: "The decoder is also composed of a stack of N = 6 identical layers" (§3.1).
+using Attention.Kernels;
 using Attention.Layers;
 using Attention.Mechanisms;
 using Attention.Randomness;
@@ -65,8 +66,60 @@ public sealed class Decoder
     /// <param name="targetMask">Self-attention mask fitting [m × m]; pass <see cref="AttentionMask.Causal"/> for autoregressive decoding.</param>
     /// <param name="memoryMask">Cross-attention mask fitting [m × n], usually source key padding.</param>
     /// <returns>[m × d_model].</returns>
-    public Matrix<float> Forward(Matrix<float> y, Matrix<float> memory, AttentionMask? targetMask = null, AttentionMask? memoryMask = null) =>
-        Run(y, memory, targetMask, memoryMask, cache: null, weights: null);
+    public Matrix<float> Forward(Matrix<float> y, Matrix<float> memory, AttentionMask? targetMask = null, AttentionMask? memoryMask = null)
+    {
+        Check(y, memory, targetMask, memoryMask);
+        var output = Storage.NewArray(y.RowCount * Options.ModelDim);
+        WholeSequence(Storage.ColumnMajor(y), y.RowCount, Storage.ColumnMajor(memory), memory.RowCount, targetMask, memoryMask, output);
+        return Storage.Wrap(y.RowCount, Options.ModelDim, output);
+    }
+
+    /// <summary>The whole target at once, written into <paramref name="result"/> instead of a new matrix (MathNet's
+    /// <c>Multiply(other, result)</c> pattern): a loop over many inputs of one size then allocates nothing.</summary>
+    /// <param name="y">[m × d_model], embedded target tokens with positions.</param>
+    /// <param name="memory">[n × d_model], the encoder's output.</param>
+    /// <param name="targetMask">Self-attention mask fitting [m × m], or null.</param>
+    /// <param name="memoryMask">Cross-attention mask fitting [m × n], or null.</param>
+    /// <param name="result">[m × d_model], a dense matrix other than <paramref name="y"/> and <paramref name="memory"/>; overwritten.</param>
+    public void Forward(Matrix<float> y, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, Matrix<float> result)
+    {
+        Check(y, memory, targetMask, memoryMask);
+        Shapes.RequireShape(result, nameof(result), y.RowCount, Options.ModelDim, "one row per token of y");
+        var (input, source, output) = (Storage.ColumnMajor(y), Storage.ColumnMajor(memory), Shapes.DenseArray(result, nameof(result)));
+        Shapes.RequireSeparate(output, nameof(result), input, nameof(y));
+        Shapes.RequireSeparate(output, nameof(result), source, nameof(memory));
+        WholeSequence(input, y.RowCount, source, memory.RowCount, targetMask, memoryMask, output);
+    }
+
+    private void Check(Matrix<float> y, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask)
+    {
+        Shapes.RequireColumns(y, nameof(y), Options.ModelDim, "d_model");
+        Shapes.RequireColumns(memory, nameof(memory), Options.ModelDim, "d_model");
+        targetMask?.RequireFits(y.RowCount, y.RowCount, nameof(targetMask));
+        memoryMask?.RequireFits(y.RowCount, memory.RowCount, nameof(memoryMask));
+    }
+
+    /// <summary>Each layer reads the previous one's output from this thread's scratch, two buffers in turn, and the last
+    /// step (the last layer, or the final norm) writes <paramref name="output"/> (as in <see cref="Encoder"/>).</summary>
+    private void WholeSequence(float[] input, int n, float[] source, int m, AttentionMask? targetMask, AttentionMask? memoryMask, float[] output)
+    {
+        var size = n * Options.ModelDim;
+        var current = input;
+        for (var i = 0; i < Layers.Count; i++)
+        {
+            var next = i == Layers.Count - 1 && Norm is null ? output : StackBuffers.After(current, size);
+            Layers[i].WholeSequence(current, n, source, m, targetMask, memoryMask, next);
+            current = next;
+        }
+        if (Norm is not null)
+        {
+            Norm.Forward(current.AsSpan(0, size), n, output.AsSpan(0, size));
+        }
+        else if (Layers.Count == 0)
+        {
+            input.AsSpan(0, size).CopyTo(output);
+        }
+    }
 
     /// <summary>The next target rows only, using and extending <paramref name="cache"/>: equal to the last rows of the
     /// full causal <see cref="Forward(Matrix{float}, Matrix{float}, AttentionMask?, AttentionMask?)"/>, in O(t) per step.</summary>

@@ -173,8 +173,9 @@ public sealed class DecoderLayer
 
     /// <summary>The whole-sequence path: the sub-layers pass spans, the intermediate results live in this thread's
     /// scratch, and only <paramref name="output"/> is written (as in <see cref="EncoderLayer"/>). Column-major
-    /// [n × d_model] target rows and [m × d_model] memory; arguments already checked.</summary>
-    private void WholeSequence(float[] input, int n, float[] source, int m, AttentionMask? targetMask, AttentionMask? memoryMask, float[] output)
+    /// [n × d_model] target rows and [m × d_model] memory (longer arrays are fine); arguments already checked, and
+    /// <paramref name="output"/> is neither input.</summary>
+    internal void WholeSequence(float[] input, int n, float[] source, int m, AttentionMask? targetMask, AttentionMask? memoryMask, float[] output)
     {
         var size = n * Options.ModelDim;
         var sublayer = Scratch.Rent(ref _sublayer, size).AsSpan(0, size);

@@ -96,8 +96,7 @@ public sealed class Encoder
         var current = input;
         for (var i = 0; i < Layers.Count; i++)
         {
-            var next = i == Layers.Count - 1 && Norm is null ? output
-                : current == _even ? Scratch.Rent(ref _odd, size) : Scratch.Rent(ref _even, size);
+            var next = i == Layers.Count - 1 && Norm is null ? output : StackBuffers.After(current, size);
             Layers[i].Run(current, n, mask, next);
             current = next;
         }
@@ -110,12 +109,6 @@ public sealed class Encoder
             input.AsSpan(0, size).CopyTo(output);
         }
     }
-
-    [ThreadStatic]
-    private static float[]? _even;
-
-    [ThreadStatic]
-    private static float[]? _odd;
 
     /// <summary>Switches dropout on (training) or off (evaluation) in every layer.</summary>
     /// <param name="training">True for training mode.</param>

@@ -8,10 +8,10 @@ namespace Attention.Tests.Transformers;
 
 /// <summary>
 /// The overloads with a <c>result</c> (<see cref="EncoderLayer.Forward(Matrix{float}, AttentionMask?, Matrix{float})"/>,
-/// the encoder stack's, the decoder layer's and multi-head attention's) write into a matrix the caller keeps, so a loop
+/// the encoder and decoder stacks', the decoder layer's and multi-head attention's) write into a matrix the caller keeps, so a loop
 /// over many inputs allocates nothing. Each must give the same bits as the allocating call, and refuse a result it
-/// cannot write into. The encoder stack also keeps its layers' intermediate outputs in two scratch buffers used in turn,
-/// so it must equal its layers applied one after another.
+/// cannot write into. The stacks also keep their layers' intermediate outputs in two scratch buffers used in turn,
+/// so each must equal its layers applied one after another.
 /// </summary>
 public class IntoResultTests
 {
@@ -97,6 +97,33 @@ public class IntoResultTests
         wrongShape.Should().Throw<ArgumentException>().WithParameterName("result").WithMessage("*[5 × 64]*[5 × 32]*");
         var itself = () => encoder.Forward(x, null, x);
         itself.Should().Throw<ArgumentException>().WithParameterName("result");
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void The_decoder_stack_equals_its_layers_one_after_another_and_writes_the_same_bits_into_a_kept_result(bool normFirst, bool finalNorm)
+    {
+        var decoder = new Decoder(Options with { NormFirst = normFirst, FinalNorm = finalNorm, DecoderLayers = 3 }, new TorchGenerator(13));
+        var memory = RandomMatrices.Uniform(29, 64, 14);
+        foreach (var n in new[] { 33, 9 })
+        {
+            var y = RandomMatrices.Uniform(n, 64, 15);
+            var stepByStep = y;
+            foreach (var layer in decoder.Layers)
+            {
+                stepByStep = layer.Forward(stepByStep, memory, AttentionMask.Causal);
+            }
+            stepByStep = decoder.Norm?.Forward(stepByStep) ?? stepByStep;
+            var result = Matrix<float>.Build.Dense(n, 64, float.NaN);
+
+            decoder.Forward(y, memory, AttentionMask.Causal, null, result);
+
+            Expect.BitExact(decoder.Forward(y, memory, AttentionMask.Causal).ToColumnMajorArray(), stepByStep.ToColumnMajorArray(), $"{n} tokens: the stack against its layers in turn");
+            Expect.BitExact(result.ToColumnMajorArray(), stepByStep.ToColumnMajorArray(), $"{n} tokens: into a kept result");
+        }
+        var intoMemory = () => decoder.Forward(RandomMatrices.Uniform(29, 64, 16), memory, null, null, memory);
+        intoMemory.Should().Throw<ArgumentException>().WithParameterName("result").WithMessage("*memory*");
     }
 
     [Theory]
