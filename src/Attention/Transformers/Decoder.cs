@@ -136,6 +136,10 @@ public sealed class Decoder
 
     internal Matrix<float> Run(Matrix<float> y, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, DecoderCache? cache, List<(Matrix<float> Self, Matrix<float> Cross)>? weights)
     {
+        if (cache is null && weights is null)
+        {
+            return Forward(y, memory, targetMask, memoryMask);
+        }
         for (var i = 0; i < Layers.Count; i++)
         {
             y = Layers[i].Forward(y, memory, targetMask, memoryMask, cache?[i], weights);
