@@ -18,6 +18,7 @@ public class AttentionShapeBenchmarks
     private Matrix<float> _weightsT = null!;
     private Matrix<float> _x = null!;
     private Matrix<float> _w = null!;
+    private float[] _scores = null!;
 
     [Params(509, 512)]
     public int N { get; set; }
@@ -28,10 +29,20 @@ public class AttentionShapeBenchmarks
         var random = new Random(7);
         Matrix<float> Random(int rows, int columns) => Matrix<float>.Build.Dense(rows, columns, (_, _) => (float)random.NextDouble());
         (_q, _k, _v, _weightsT, _x, _w) = (Random(N, 64), Random(N, 64), Random(N, 64), Random(N, N), Random(N, 512), Random(64, 512));
+        _scores = new float[N * N];
     }
 
     [Benchmark]
     public Matrix<float> QKt_Ours() => MatrixMultiply.MultiplyTransposed(_q, _k);
+
+    /// <summary>The same product written into an array kept across calls (the span overload): the kernel without the
+    /// 1 MB result's allocation, whose collections and fresh pages can cost more than the arithmetic.</summary>
+    [Benchmark]
+    public float[] QKt_Ours_IntoKeptArray()
+    {
+        MatrixMultiply.MultiplyTransposed(_q.AsColumnMajorArray(), _k.AsColumnMajorArray(), _scores, N, 64, N);
+        return _scores;
+    }
 
     [Benchmark]
     public Matrix<float> QKt_MathNet() => _q.TransposeAndMultiply(_k);
