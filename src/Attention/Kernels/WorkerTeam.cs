@@ -2,7 +2,7 @@
 //
 // A layer is a chain of short parallel regions (Q, K, V in token blocks; attention by heads; the position-wise tail in
 // token blocks), each a few milliseconds. With the .NET thread pool a worker that finds no work soon blocks, and on a
-// virtual machine a blocked core may be descheduled by the host: waking it took milliseconds in 10–20% of encoder-layer
+// virtual machine a blocked core may be descheduled by the host: waking it took milliseconds in 7–20% of encoder-layer
 // calls here, and a late worker leaves its share to the caller, so such a call ran at one core's speed. Team workers
 // spin for a while after each region instead, so the next region finds them running; after SpinTime of idleness they block.
 using System.Diagnostics;
