@@ -11,7 +11,9 @@
 //   finally o / ℓ  (ℓ = 0 means every key was masked: the row is zero, the library's policy)
 // Key blocks wholly after a causal query block are skipped. Memory: O(BR·(BC + d_k + d_v)) scratch per thread and
 // O(m·(d_k + d_v)) for the copies of K and V: O(n·d) in all, never O(n·m).
+using System.Buffers;
 using Attention.Mechanisms;
+using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Kernels;
 
@@ -25,11 +27,26 @@ public static unsafe class FusedAttention
     private const int BR = 128;    // queries per block: a multiple of every tile's rows
     private const int BC = 256;    // at most this many keys per block (blocks are evened out and rounded to the tile's columns)
 
-    [ThreadStatic]
-    private static float[]? _block;
-
-    [ThreadStatic]
-    private static float[]? _keysAndValues;
+    /// <summary>softmax(Q·Kᵀ·scale + mask)·V as a new matrix, one head, never holding the [n × m] weights.</summary>
+    /// <param name="queries">Q, [n × d_k].</param>
+    /// <param name="keys">K, [m × d_k].</param>
+    /// <param name="values">V, [m × d_v].</param>
+    /// <param name="mask">Optional mask fitting [n × m].</param>
+    /// <param name="scale">The factor on the scores, usually 1/√d_k.</param>
+    /// <returns>[n × d_v].</returns>
+    /// <exception cref="ArgumentException">The shapes do not fit together; the message names both shapes.</exception>
+    public static Matrix<float> Forward(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, AttentionMask? mask, float scale)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(values);
+        Shapes.RequireInner(queries, nameof(queries), keys, nameof(keys), queries.ColumnCount, keys.ColumnCount, "Queries and keys need the same width d_k (Q·Kᵀ)");
+        Shapes.RequireInner(keys, nameof(keys), values, nameof(values), keys.RowCount, values.RowCount, "Keys and values need one row per key token, the same count m");
+        var output = Storage.NewArray(queries.RowCount * values.ColumnCount);
+        Forward(Storage.ColumnMajor(queries), Storage.ColumnMajor(keys), Storage.ColumnMajor(values), output,
+            queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount, mask, scale);
+        return Storage.Wrap(queries.RowCount, values.ColumnCount, output);
+    }
 
     /// <summary>output[n × d_v] = softmax(q·kᵀ·scale + mask)·v for each head, all column-major.</summary>
     /// <param name="q">[n × heads·d_k] queries; head h owns columns h·d_k … (h+1)·d_k − 1.</param>
@@ -90,28 +107,41 @@ public static unsafe class FusedAttention
         var (mPad, dvPad) = (RoundUp(m, nr), RoundUp(dv, nr));
         var keyBlocks = Math.Max(1, (m + BC - 1) / BC);
         var bcStep = RoundUp((m + keyBlocks - 1) / keyBlocks, nr);       // 512 keys: two blocks of 264 and 248, not 256 + 256 + ragged
-        var shared = Scratch.Rent(ref _keysAndValues, dk * mPad + m * dvPad);
-        fixed (float* kt = shared)
+        var shared = ArrayPool<float>.Shared.Rent(dk * mPad + m * dvPad);   // this head's packed K and V, returned below
+        try
         {
-            var vp = kt + (long)dk * mPad;
-            PackKeys(k, m, dk, kt, mPad, nr);
-            PackValues(v, m, dv, vp, dvPad, nr);
-            var job = new Job
+            fixed (float* kt = shared)
             {
-                Q = q, KT = kt, VP = vp, Output = output, N = n, M = m, DK = dk, DV = dv, DVPad = dvPad, BCStep = bcStep,
-                Mask = mask, Scale = scale, Width = width,
-            };
-            var blocks = (n + BR - 1) / BR;
-            if (parallelBlocks && blocks > 1)
-            {
-                Parallelism.For(blocks, Parallelism.Threads, block => QueryBlock(job, block * BR));
+                HeadWithPackedKeys(kt, q, k, v, output, n, m, dk, dv, mPad, dvPad, bcStep, nr, mask, scale, width, parallelBlocks);
             }
-            else
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(shared);
+        }
+    }
+
+    private static void HeadWithPackedKeys(float* kt, float* q, float* k, float* v, float* output, int n, int m, int dk, int dv, int mPad, int dvPad,
+        int bcStep, int nr, AttentionMask? mask, float scale, SimdWidth width, bool parallelBlocks)
+    {
+        var vp = kt + (long)dk * mPad;
+        PackKeys(k, m, dk, kt, mPad, nr);
+        PackValues(v, m, dv, vp, dvPad, nr);
+        var job = new Job
+        {
+            Q = q, KT = kt, VP = vp, Output = output, N = n, M = m, DK = dk, DV = dv, DVPad = dvPad, BCStep = bcStep,
+            Mask = mask, Scale = scale, Width = width,
+        };
+        var blocks = (n + BR - 1) / BR;
+        if (parallelBlocks && blocks > 1)
+        {
+            Parallelism.For(blocks, Parallelism.Threads, block => QueryBlock(job, block * BR));
+        }
+        else
+        {
+            for (var block = 0; block < blocks; block++)
             {
-                for (var block = 0; block < blocks; block++)
-                {
-                    QueryBlock(job, block * BR);
-                }
+                QueryBlock(job, block * BR);
             }
         }
     }
@@ -140,56 +170,68 @@ public static unsafe class FusedAttention
         var br = Math.Min(BR, job.N - i0);
         var ld = RoundUp(br, mr);                                            // rows of every block buffer, padding included
         var bcMax = Math.Min(job.BCStep, RoundUp(job.M, nr));
-        var block = Scratch.Rent(ref _block, ld * (job.DK + bcMax + job.DVPad + 2));
-        fixed (float* buffer = block)
+        var block = ArrayPool<float>.Shared.Rent(ld * (job.DK + bcMax + job.DVPad + 2));  // per block, returned below
+        try
         {
-            var qs = buffer;                                                  // scale·Q_blk  [ld × d_k]
-            var s = qs + (long)ld * job.DK;                                   // scores, then weights  [ld × bc]
-            var o = s + (long)ld * bcMax;                                     // unnormalised output  [ld × dvPad]
-            var runningMax = o + (long)ld * job.DVPad;                        // m, one per query
-            var runningSum = runningMax + ld;                                 // ℓ, one per query
-            LoadQueries(job, i0, br, ld, qs);
-            new Span<float>(o, ld * job.DVPad).Clear();
-            new Span<float>(runningMax, ld).Fill(float.NegativeInfinity);
-            new Span<float>(runningSum, ld).Clear();
-            var keyLimit = Math.Min(job.M, job.Mask?.CausalKeyLimit(i0 + br - 1) ?? job.M); // a causal mask hides every later key from the whole block
-            for (var j0 = 0; j0 < keyLimit; j0 += job.BCStep)
+            fixed (float* buffer = block)
             {
-                var bc = Math.Min(job.BCStep, job.M - j0);
-                var bcPad = RoundUp(bc, nr);
-                // pass 1: S = (scale·Q_blk)·K_blkᵀ; keys j0 + jr … sit in the panel at kt + (j0 + jr)·d_k
-                for (var jr = 0; jr < bcPad; jr += nr)
+                QueryBlock(job, i0, br, ld, bcMax, mr, nr, buffer);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(block);
+        }
+    }
+
+    private static void QueryBlock(Job job, int i0, int br, int ld, int bcMax, int mr, int nr, float* buffer)
+    {
+        var qs = buffer;                                                  // scale·Q_blk  [ld × d_k]
+        var s = qs + (long)ld * job.DK;                                   // scores, then weights  [ld × bc]
+        var o = s + (long)ld * bcMax;                                     // unnormalised output  [ld × dvPad]
+        var runningMax = o + (long)ld * job.DVPad;                        // m, one per query
+        var runningSum = runningMax + ld;                                 // ℓ, one per query
+        LoadQueries(job, i0, br, ld, qs);
+        new Span<float>(o, ld * job.DVPad).Clear();
+        new Span<float>(runningMax, ld).Fill(float.NegativeInfinity);
+        new Span<float>(runningSum, ld).Clear();
+        var keyLimit = Math.Min(job.M, job.Mask?.CausalKeyLimit(i0 + br - 1) ?? job.M); // a causal mask hides every later key from the whole block
+        for (var j0 = 0; j0 < keyLimit; j0 += job.BCStep)
+        {
+            var bc = Math.Min(job.BCStep, job.M - j0);
+            var bcPad = RoundUp(bc, nr);
+            // pass 1: S = (scale·Q_blk)·K_blkᵀ; keys j0 + jr … sit in the panel at kt + (j0 + jr)·d_k
+            for (var jr = 0; jr < bcPad; jr += nr)
+            {
+                for (var ir = 0; ir < ld; ir += mr)
                 {
-                    for (var ir = 0; ir < ld; ir += mr)
-                    {
-                        MicroKernel.Run(job.Width, job.DK, qs + ir, ld, job.KT + (long)(j0 + jr) * job.DK, nr, s + ir + (long)jr * ld, ld, accumulate: false);
-                    }
+                    MicroKernel.Run(job.Width, job.DK, qs + ir, ld, job.KT + (long)(j0 + jr) * job.DK, nr, s + ir + (long)jr * ld, ld, accumulate: false);
                 }
-                job.Mask?.AddBlock(new Span<float>(s, ld * bc), ld, br, i0, j0, bc);
-                // pass 2: running max and sum, P = exp(S − m') in place, o rescaled
-                OnlineSoftmax.Step(s, ld, ld, bc, runningMax, runningSum, o, job.DVPad, job.Width);
-                // pass 3: o += P·V_blk; columns jr … of key j0 sit at vp + jr·m + j0·NR
-                for (var jr = 0; jr < job.DVPad; jr += nr)
+            }
+            job.Mask?.AddBlock(new Span<float>(s, ld * bc), ld, br, i0, j0, bc);
+            // pass 2: running max and sum, P = exp(S − m') in place, o rescaled
+            OnlineSoftmax.Step(s, ld, ld, bc, runningMax, runningSum, o, job.DVPad, job.Width);
+            // pass 3: o += P·V_blk; columns jr … of key j0 sit at vp + jr·m + j0·NR
+            for (var jr = 0; jr < job.DVPad; jr += nr)
+            {
+                // At 512 bits a last panel of at most 4 real columns (d_v = 64 = 5 · 12 + 4) takes the 32 × 4 tile.
+                var narrow = job.Width == SimdWidth.Vector512 && job.DV - jr <= GemmMicroKernel512.NarrowColumns;
+                for (var ir = 0; ir < ld; ir += mr)
                 {
-                    // At 512 bits a last panel of at most 4 real columns (d_v = 64 = 5 · 12 + 4) takes the 32 × 4 tile.
-                    var narrow = job.Width == SimdWidth.Vector512 && job.DV - jr <= GemmMicroKernel512.NarrowColumns;
-                    for (var ir = 0; ir < ld; ir += mr)
+                    var b = job.VP + (long)jr * job.M + (long)j0 * nr;
+                    var c = o + ir + (long)jr * ld;
+                    if (narrow)
                     {
-                        var b = job.VP + (long)jr * job.M + (long)j0 * nr;
-                        var c = o + ir + (long)jr * ld;
-                        if (narrow)
-                        {
-                            GemmMicroKernel512.RunNarrow(bc, s + ir, ld, b, nr, c, ld, accumulate: true);
-                        }
-                        else
-                        {
-                            MicroKernel.Run(job.Width, bc, s + ir, ld, b, nr, c, ld, accumulate: true);
-                        }
+                        GemmMicroKernel512.RunNarrow(bc, s + ir, ld, b, nr, c, ld, accumulate: true);
+                    }
+                    else
+                    {
+                        MicroKernel.Run(job.Width, bc, s + ir, ld, b, nr, c, ld, accumulate: true);
                     }
                 }
             }
-            StoreOutput(job, i0, br, ld, o, runningSum);
         }
+        StoreOutput(job, i0, br, ld, o, runningSum);
     }
 
     private static void LoadQueries(Job job, int i0, int br, int ld, float* qs)

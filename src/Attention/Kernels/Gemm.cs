@@ -34,7 +34,7 @@ internal static unsafe class Gemm
     /// C is column-major [m × n] with column stride <paramref name="ldc"/> (0: m) and is overwritten; with <paramref name="columnBias"/>
     /// ([n]) it starts at bias[j] down each column j instead of 0, so C = A·B + bias costs no extra pass. At most
     /// <paramref name="maxThreads"/> threads (0: <see cref="Parallelism.Threads"/>). A stride above m lets a product fill a block of
-    /// rows of a taller matrix (<see cref="TokenBlock"/>). With <paramref name="packedB"/> (B packed once for this width, shape
+    /// rows of a taller matrix. With <paramref name="packedB"/> (B packed once for this width, shape
     /// and strides) the product reads those panels instead of packing B.
     /// </summary>
     public static void Multiply(ReadOnlySpan<float> a, int rowStrideA, int columnStrideA, ReadOnlySpan<float> b, int rowStrideB, int columnStrideB,

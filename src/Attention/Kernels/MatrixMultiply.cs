@@ -98,6 +98,46 @@ public static class MatrixMultiply
         return Matrix<float>.Build.Dense(a.ColumnCount, b.ColumnCount, c);
     }
 
+    /// <summary>y = x·Wᵀ + b as a new matrix: PyTorch's <c>nn.Linear</c> product, with the weight W in PyTorch's [out × in] layout.</summary>
+    /// <param name="x">[n × in], one row per token.</param>
+    /// <param name="weight">W, [out × in]. Inside a <see cref="FrozenWeights"/> scope it is packed for the product once and reused.</param>
+    /// <param name="bias">b, [out], or null.</param>
+    /// <returns>y, [n × out].</returns>
+    /// <exception cref="ArgumentException">x has not W's in columns, or b is not [out]; the message names both shapes.</exception>
+    public static Matrix<float> Linear(Matrix<float> x, Matrix<float> weight, Vector<float>? bias)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        var y = Storage.NewMatrix(x.RowCount, weight.RowCount);
+        Linear(x, weight, bias, y);
+        return y;
+    }
+
+    /// <summary>y = x·Wᵀ + b written into <paramref name="result"/> (MathNet's <c>Multiply(other, result)</c> pattern).</summary>
+    /// <param name="x">[n × in].</param>
+    /// <param name="weight">W, [out × in].</param>
+    /// <param name="bias">b, [out], or null.</param>
+    /// <param name="result">[n × out], dense, neither x nor W; overwritten.</param>
+    /// <exception cref="ArgumentException">A shape does not fit (the message names both shapes), or the result is not dense or is an input.</exception>
+    public static void Linear(Matrix<float> x, Matrix<float> weight, Vector<float>? bias, Matrix<float> result)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        Shapes.RequireInner(x, nameof(x), weight, nameof(weight), x.ColumnCount, weight.ColumnCount, "x·Wᵀ needs x.Columns == W.Columns (in_features)");
+        if (bias is not null && bias.Count != weight.RowCount)
+        {
+            throw new ArgumentException($"bias must have {weight.RowCount} entries (one per output, weight is {Shapes.Of(weight)}), but it has {bias.Count}.", nameof(bias));
+        }
+        Shapes.RequireShape(result, nameof(result), x.RowCount, weight.RowCount, $"[n × out] for x {Shapes.Of(x)} and W {Shapes.Of(weight)}");
+        var (a, w, c) = (Storage.ColumnMajor(x), Storage.ColumnMajor(weight), Shapes.DenseArray(result, nameof(result)));
+        Shapes.RequireSeparate(c, nameof(result), a, nameof(x));
+        Shapes.RequireSeparate(c, nameof(result), w, nameof(weight));
+        var b = bias is null ? default : bias.AsArray() ?? bias.ToArray();
+        var (m, k, n, width) = (x.RowCount, weight.ColumnCount, weight.RowCount, SimdDispatch.Current);
+        // Wᵀ(p, j) = W(j, p) sits at j + p·out in W's column-major storage, or in the panels packed once in a frozen scope.
+        Gemm.Multiply(a, 1, m, w, n, 1, c, m, k, n, width, columnBias: b, packedB: FrozenWeights.Transposed(weight, width));
+    }
+
     private static void Check(ReadOnlySpan<float> a, int aRows, int aColumns, string aName, ReadOnlySpan<float> b, int bRows, int bColumns, string bName,
         ReadOnlySpan<float> c, int m, int n)
     {

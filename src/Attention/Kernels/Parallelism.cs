@@ -1,21 +1,46 @@
-// How many threads the kernels may use, and the one way layers split work between them by tokens.
+// How many threads the kernels may use: PyTorch's torch.set_num_threads, for this library.
 //
-// A product or an attention call splits itself between the cores (Gemm by C's columns, fused attention by heads). A
-// layer can do better for its position-wise part (§3.3: the feed-forward network is "applied to each position
-// separately and identically"; so are the residual additions and the layer norms): each core takes a contiguous block
-// of tokens through the whole part, and nothing one core writes is read by the other until the join. Inside such a
-// block the kernels run on their own thread, as a BLAS does inside an OpenMP region.
+// A product splits itself between the threads by C's columns, fused attention by heads or by blocks of queries; each
+// result is bit-identical whatever the count (every sum runs in the same order), so the count changes only the speed.
 namespace Attention.Kernels;
 
-internal static class Parallelism
+/// <summary>The number of threads the kernels use, like <c>torch.set_num_threads</c> / <c>torch.get_num_threads</c>.</summary>
+/// <remarks>
+/// <para>The default is one thread per core (<see cref="Environment.ProcessorCount"/>), or the value of the environment
+/// variable <c>ATTENTION_NUM_THREADS</c> when it is set. <see cref="ThreadCount"/> changes it for the whole process;
+/// <see cref="Use"/> changes it for one async flow (one test, one request) until the scope ends. Results are the same
+/// bits on any count.</para>
+/// <example><code>
+/// Parallelism.ThreadCount = 1;             // every later call, on every thread
+/// using (Parallelism.Use(2)) { ... }       // only this flow, until disposed
+/// </code></example>
+/// </remarks>
+public static class Parallelism
 {
     private static readonly AsyncLocal<int> Count = new();
+    private static int _processCount = DefaultCount();
 
-    /// <summary>The threads a kernel may start now: one per core, one inside <see cref="ForEachBlock"/>, or as set by <see cref="Use"/>.</summary>
-    public static int Threads => Count.Value > 0 ? Count.Value : Environment.ProcessorCount;
+    /// <summary>The threads the kernels use in every flow that has not set its own with <see cref="Use"/>; at least 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set below 1.</exception>
+    public static int ThreadCount
+    {
+        get => Volatile.Read(ref _processCount);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            Volatile.Write(ref _processCount, value);
+        }
+    }
 
-    /// <summary>Runs kernels in this async flow on <paramref name="threads"/> threads until the scope is disposed. More
-    /// threads than cores is allowed: tests use it to split work unevenly, and to compare one thread with many, on any machine.</summary>
+    /// <summary>The threads a kernel may use now, in this async flow: the count of the innermost <see cref="Use"/>
+    /// scope, or else <see cref="ThreadCount"/>.</summary>
+    public static int Threads => Count.Value > 0 ? Count.Value : ThreadCount;
+
+    /// <summary>Runs kernels in this async flow (and the tasks it starts) on <paramref name="threads"/> threads until the
+    /// returned scope is disposed; other flows keep theirs. More threads than cores is allowed: tests use it to split work
+    /// unevenly, and to compare one thread with many, on any machine.</summary>
+    /// <param name="threads">At least 1.</param>
+    /// <returns>The scope; disposing it restores the count before it.</returns>
     public static IDisposable Use(int threads)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
@@ -25,35 +50,12 @@ internal static class Parallelism
     }
 
     /// <summary>
-    /// Calls <paramref name="body"/>(first, count) on contiguous blocks covering rows 0 … <paramref name="rows"/> − 1, one
-    /// block per thread, with every kernel inside a block on that block's thread. Runs one block on the calling thread
-    /// when there is one thread, or when <paramref name="work"/> (multiply-adds) is too little to pay for a second.
-    /// </summary>
-    public static void ForEachBlock(int rows, long work, Action<int, int> body)
-    {
-        var threads = Math.Min(Threads, rows);
-        if (threads <= 1 || work < ParallelThreshold)
-        {
-            body(0, rows);
-            return;
-        }
-        For(threads, threads, t =>
-        {
-            var (first, last) = (rows * t / threads, rows * (t + 1) / threads);
-            using (Use(1))
-            {
-                body(first, last - first);
-            }
-        });
-    }
-
-    /// <summary>
     /// Calls <paramref name="body"/>(i) once for each i = 0 … <paramref name="count"/> − 1 on at most
     /// <paramref name="threads"/> threads, the calling one among them, and returns when all are done. Runs on the
     /// <see cref="WorkerTeam"/>, whose workers stay awake between regions, or on the thread pool when another caller has
     /// the team. The first exception a body throws is rethrown as it is.
     /// </summary>
-    public static void For(int count, int threads, Action<int> body)
+    internal static void For(int count, int threads, Action<int> body)
     {
         if (WorkerTeam.Shared.TryRun(count, threads, body))
         {
@@ -70,7 +72,10 @@ internal static class Parallelism
     }
 
     /// <summary>Below this many multiply-adds work stays on the calling thread (starting threads costs more).</summary>
-    public const long ParallelThreshold = 1L << 21;
+    internal const long ParallelThreshold = 1L << 21;
+
+    private static int DefaultCount() =>
+        int.TryParse(Environment.GetEnvironmentVariable("ATTENTION_NUM_THREADS"), out var count) && count > 0 ? count : Environment.ProcessorCount;
 
     private sealed class Scope(int previous) : IDisposable
     {

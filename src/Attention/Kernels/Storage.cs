@@ -2,7 +2,7 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Kernels;
 
-/// <summary>Access to a MathNet matrix's column-major values without copying when it is dense.</summary>
+/// <summary>Access to a MathNet matrix's column-major values without copying when it is dense, and new result matrices.</summary>
 internal static class Storage
 {
     /// <summary>The matrix's own column-major array when it is dense (no copy), otherwise a column-major copy.</summary>
@@ -17,6 +17,18 @@ internal static class Storage
     /// </remarks>
     public static float[] NewArray(int length) =>
         length >= LargeObject ? GC.AllocateUninitializedArray<float>(length, pinned: true) : new float[length];
+
+    /// <summary>A new dense [rows × columns] matrix over <see cref="NewArray"/> (contents undefined until written).</summary>
+    public static Matrix<float> NewMatrix(int rows, int columns) => Wrap(rows, columns, NewArray(rows * columns));
+
+    /// <summary>A dense copy of <paramref name="matrix"/>.</summary>
+    public static Matrix<float> Copy(Matrix<float> matrix)
+    {
+        var size = matrix.RowCount * matrix.ColumnCount;
+        var values = NewArray(size);
+        ColumnMajor(matrix).AsSpan(0, size).CopyTo(values);
+        return Wrap(matrix.RowCount, matrix.ColumnCount, values);
+    }
 
     /// <summary>Column-major <paramref name="values"/> (usually from <see cref="NewArray"/>) as a [rows × columns] matrix, without copying.</summary>
     public static Matrix<float> Wrap(int rows, int columns, float[] values) => Matrix<float>.Build.Dense(rows, columns, values);

@@ -1,5 +1,4 @@
 // Dropout (Srivastava et al., 2014), used by the paper on every sub-layer output and on the embeddings (§5.4).
-using Attention.Kernels;
 using Attention.Randomness;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -43,30 +42,14 @@ public sealed class Dropout
             return x;
         }
         var scale = 1.0f / (1.0f - Probability);
-        return x.Map(v => _generator.NextFloat() < Probability ? 0.0f : v * scale);
-    }
-
-    /// <summary>True when <see cref="Forward"/> returns its input unchanged: not training, or p = 0.</summary>
-    internal bool IsIdentity => !Training || Probability == 0.0f;
-
-    /// <summary>The same, in place on a span (identity unless training).</summary>
-    internal void ApplyInPlace(Span<float> x)
-    {
-        if (IsIdentity)
+        var result = x.Clone();
+        for (var j = 0; j < x.ColumnCount; j++)      // one draw per entry, in a fixed order (MathNet's Map may run in parallel)
         {
-            return;
+            for (var i = 0; i < x.RowCount; i++)
+            {
+                result[i, j] = _generator.NextFloat() < Probability ? 0.0f : x[i, j] * scale;
+            }
         }
-        var scale = 1.0f / (1.0f - Probability);
-        foreach (ref var v in x)
-        {
-            v = _generator.NextFloat() < Probability ? 0.0f : v * scale;
-        }
-    }
-
-    /// <summary>destination = carried + Dropout(sublayer), the residual connection; <paramref name="sublayer"/> is dropped out in place.</summary>
-    internal void ApplyAndAdd(Span<float> sublayer, ReadOnlySpan<float> carried, Span<float> destination)
-    {
-        ApplyInPlace(sublayer);
-        VectorOps.Add(sublayer, carried, destination, SimdDispatch.Current);
+        return result;
     }
 }

@@ -4,7 +4,6 @@ using Attention.Kernels;
 using Attention.Randomness;
 using Attention.Serialization;
 using MathNet.Numerics.LinearAlgebra;
-using MathNet.Numerics;
 
 namespace Attention.Layers;
 
@@ -74,36 +73,10 @@ public sealed class FeedForward
     public Matrix<float> Forward(Matrix<float> x)
     {
         Shapes.RequireColumns(x, nameof(x), Linear1.InFeatures, "d_model");
-        var y = Storage.NewArray(x.RowCount * Linear2.OutFeatures);
-        Forward(Storage.ColumnMajor(x), x.RowCount, y);
-        return Storage.Wrap(x.RowCount, Linear2.OutFeatures, y);
-    }
-
-    /// <summary>FFN of column-major [n × d_model] <paramref name="x"/> into <paramref name="y"/> [n × d_model].</summary>
-    internal void Forward(ReadOnlySpan<float> x, int n, Span<float> y)
-    {
-        // The [n × d_ff] hidden layer never leaves this method, so it lives in this thread's scratch: a fresh 4 MB
-        // array per call (512 tokens × 2048) would cost more in page faults than the product itself.
-        var hidden = Scratch.Rent(ref _hidden, n * Linear1.OutFeatures).AsSpan(0, n * Linear1.OutFeatures);
-        Linear1.Forward(x, n, hidden);                              // x·W₁ᵀ + b₁     [n × d_ff]
-        Activate(hidden);                                           // ReLU or GELU
-        Dropout.ApplyInPlace(hidden);
-        Linear2.Forward(hidden, n, y);                              // ·W₂ᵀ + b₂      [n × d_model]
-    }
-
-    [ThreadStatic]
-    private static float[]? _hidden;
-
-    private void Activate(Span<float> hidden)
-    {
-        if (Activation == Activation.ReLU)
-        {
-            VectorOps.Relu(hidden, SimdDispatch.Current);
-            return;
-        }
-        foreach (ref var v in hidden)
-        {
-            v = (float)(0.5 * v * (1.0 + SpecialFunctions.Erf(v / Math.Sqrt(2.0))));   // exact GELU, as PyTorch's default
-        }
+        var hidden = Linear1.Forward(x);                                 // x·W₁ᵀ + b₁                 [n × d_ff]
+        hidden = Activation == Activation.ReLU
+            ? Elementwise.Relu(hidden, hidden)                           // max(0, ·), in place
+            : Elementwise.Gelu(hidden, hidden);                          // x·Φ(x), in place
+        return Linear2.Forward(Dropout.Forward(hidden));                 // ·W₂ᵀ + b₂                  [n × d_model]
     }
 }

@@ -7,10 +7,9 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Attention.Layers;
 
 /// <summary>PyTorch's <c>nn.LayerNorm(d)</c>: each row normalised to mean 0 and variance 1, then scaled by γ and shifted by β.</summary>
-/// <remarks>Mean and variance are accumulated in float32 with the corrected two-pass algorithm, which repairs the
-/// rounding of the first mean, then the row is normalised in float32. On rows whose mean is large against their spread
-/// (values near 1000 that differ in the fourth digit) float32 itself loses digits: the result is then good to about
-/// 1e-4 of the spread, as PyTorch's is.</remarks>
+/// <remarks>The arithmetic is <see cref="LayerNormalization"/>'s: mean and variance accumulated in float32 with the
+/// corrected two-pass algorithm. On rows whose mean is large against their spread (values near 1000 that differ in the
+/// fourth digit) float32 itself loses digits: the result is then good to about 1e-4 of the spread, as PyTorch's is.</remarks>
 public sealed class LayerNorm
 {
     /// <summary>Creates a layer with γ = 1 and β = 0, as PyTorch initialises it.</summary>
@@ -77,71 +76,31 @@ public sealed class LayerNorm
     public Matrix<float> Forward(Matrix<float> x)
     {
         Shapes.RequireColumns(x, nameof(x), Dimension, "the LayerNorm width d");
-        var result = Storage.NewArray(x.RowCount * Dimension);
-        Forward(Storage.ColumnMajor(x), x.RowCount, result);
-        return Storage.Wrap(x.RowCount, Dimension, result);
+        return LayerNormalization.Apply(x, Gain, Bias, Epsilon);       // (x − μ)/√(σ² + ε)·γ + β, row by row
     }
 
-    /// <summary>LayerNorm(x + residual), the "Add &amp; Norm" of Figure 1, without allocating the sum separately.</summary>
+    /// <summary>LayerNorm(x + residual), the "Add &amp; Norm" of Figure 1.</summary>
     /// <param name="x">[n × d]; not modified.</param>
-    /// <param name="residual">[n × d], the sub-layer's input carried around it; not modified.</param>
+    /// <param name="residual">[n × d], the sub-layer's output added to its input x; not modified.</param>
     /// <returns>[n × d].</returns>
     public Matrix<float> Forward(Matrix<float> x, Matrix<float> residual)
     {
         Shapes.RequireColumns(x, nameof(x), Dimension, "the LayerNorm width d");
         Shapes.RequireShape(residual, nameof(residual), x.RowCount, Dimension, "the same shape as x");
-        var result = Storage.NewArray(x.RowCount * Dimension);
-        Forward(Storage.ColumnMajor(x), Storage.ColumnMajor(residual), x.RowCount, result);
-        return Storage.Wrap(x.RowCount, Dimension, result);
+        var sum = Elementwise.Add(x, residual);                          // x + Sublayer(x)
+        LayerNormalization.Apply(sum, Gain, Bias, Epsilon, sum);         // LayerNorm(·), in place
+        return sum;
     }
 
-    /// <summary>LayerNorm of column-major [n × d] <paramref name="x"/> into <paramref name="result"/> (which may be the same memory).</summary>
-    internal void Forward(ReadOnlySpan<float> x, int n, Span<float> result) => Normalize(x, result, n);
-
-    /// <summary>LayerNorm(x + residual) of column-major [n × d] data into <paramref name="result"/>.</summary>
-    internal void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> residual, int n, Span<float> result)
+    /// <summary>LayerNorm(x + residual) written into <paramref name="result"/>, which may be x or the residual.</summary>
+    /// <param name="x">[n × d].</param>
+    /// <param name="residual">[n × d].</param>
+    /// <param name="result">[n × d], dense; overwritten.</param>
+    public void Forward(Matrix<float> x, Matrix<float> residual, Matrix<float> result)
     {
-        VectorOps.Add(x[..(n * Dimension)], residual, result, SimdDispatch.Current);
-        Normalize(result, result, n);
+        Shapes.RequireColumns(x, nameof(x), Dimension, "the LayerNorm width d");
+        Shapes.RequireShape(residual, nameof(residual), x.RowCount, Dimension, "the same shape as x");
+        Elementwise.Add(x, residual, result);                            // x + Sublayer(x)
+        LayerNormalization.Apply(result, Gain, Bias, Epsilon, result);   // LayerNorm(·), in place
     }
-
-    private void Normalize(ReadOnlySpan<float> source, Span<float> result, int n)
-    {
-        // Column-major storage holds feature j of every row in one contiguous column, so the per-row statistics are
-        // vectors of n values that each column updates element by element (one lane per row): every pass is a vector loop.
-        // The moments use the corrected two-pass algorithm: a float mean μ₀ first, then the deviations from it,
-        // whose own sum δ = Σ (x − μ₀) repairs the rounding of μ₀ (Chan, Golub & LeVeque, 1983):
-        //   μ = μ₀ + δ/d,   σ² = Σ (x − μ₀)²/d − (δ/d)²
-        var (d, width) = (Dimension, SimdDispatch.Current);
-        var statistics = Scratch.Rent(ref _statistics, 3 * n);
-        var mean = statistics.AsSpan(0, n);
-        var deviation = statistics.AsSpan(n, n);
-        var inverseStd = statistics.AsSpan(2 * n, n);
-        mean.Clear();
-        for (var j = 0; j < d; j++)
-        {
-            VectorOps.Add(mean, source.Slice(j * n, n), mean, width);                    // Σ_j x[i, j]
-        }
-        VectorOps.Scale(mean, 1.0f / d, width);                                         // μ₀
-        deviation.Clear();
-        inverseStd.Clear();
-        for (var j = 0; j < d; j++)
-        {
-            VectorOps.AddDeviations(source.Slice(j * n, n), mean, deviation, inverseStd, width); // δ and Σ (x − μ₀)²
-        }
-        for (var i = 0; i < n; i++)
-        {
-            var correction = deviation[i] / d;
-            mean[i] += correction;                                                           // μ
-            var variance = MathF.Max(inverseStd[i] / d - correction * correction, 0.0f);    // biased variance
-            inverseStd[i] = 1.0f / MathF.Sqrt(variance + Epsilon);                          // ε inside the root
-        }
-        for (var j = 0; j < d; j++)
-        {
-            VectorOps.Normalize(source.Slice(j * n, n), mean, inverseStd, Gain[j], Bias[j], result.Slice(j * n, n), width); // (x − μ)/σ·γ + β
-        }
-    }
-
-    [ThreadStatic]
-    private static float[]? _statistics;
 }

@@ -111,27 +111,20 @@ public sealed class Linear
     /// <summary>y = x·Wᵀ + b.</summary>
     /// <param name="x">[n × in], one row per token.</param>
     /// <returns>[n × out].</returns>
+    /// <exception cref="ArgumentException">x does not have in columns; the message names both shapes.</exception>
     public Matrix<float> Forward(Matrix<float> x)
     {
         Shapes.RequireColumns(x, nameof(x), InFeatures, $"in_features of a Linear whose weight is {Shapes.Of(Weight)}");
-        var y = Storage.NewArray(x.RowCount * OutFeatures);
-        Forward(Storage.ColumnMajor(x), x.RowCount, y);
-        return Matrix<float>.Build.Dense(x.RowCount, OutFeatures, y);
+        return MatrixMultiply.Linear(x, Weight, Bias);                  // y = x·Wᵀ + b   [n × out]
     }
 
-    private ReadOnlySpan<float> BiasValues => Bias is null ? default : Bias.AsArray() ?? Bias.ToArray();
-
-    /// <summary>y = x·Wᵀ + b on column-major spans: x [rows × in], y [rows × out] (overwritten).</summary>
-    internal void Forward(ReadOnlySpan<float> x, int rows, Span<float> y) => Forward(x, rows, rows, y, rows);
-
-    /// <summary>y = x·Wᵀ + b for a block of <paramref name="rows"/> tokens inside taller column-major matrices: x's columns
-    /// are <paramref name="ldx"/> floats apart and y's <paramref name="ldy"/> apart (one block of tokens, read and written in place).</summary>
-    /// <remarks>Wᵀ is read in place from W's column-major storage (Wᵀ(p, j) = W(j, p) at j + p·out), or from the packed copy
-    /// made once inside a <see cref="FrozenWeights"/> scope. Output j is column j of y: it starts at b[j].</remarks>
-    internal void Forward(ReadOnlySpan<float> x, int ldx, int rows, Span<float> y, int ldy)
+    /// <summary>y = x·Wᵀ + b written into <paramref name="result"/> instead of a new matrix.</summary>
+    /// <param name="x">[n × in], one row per token.</param>
+    /// <param name="result">[n × out], dense and not <paramref name="x"/>; overwritten.</param>
+    /// <exception cref="ArgumentException">A shape does not fit (the message names both shapes), or the result is not dense or is x.</exception>
+    public void Forward(Matrix<float> x, Matrix<float> result)
     {
-        var width = SimdDispatch.Current;
-        Gemm.Multiply(x, 1, ldx, Storage.ColumnMajor(Weight), OutFeatures, 1, y, rows, InFeatures, OutFeatures, width,
-            columnBias: BiasValues, ldc: ldy, packedB: FrozenWeights.Transposed(Weight, width));
+        Shapes.RequireColumns(x, nameof(x), InFeatures, $"in_features of a Linear whose weight is {Shapes.Of(Weight)}");
+        MatrixMultiply.Linear(x, Weight, Bias, result);
     }
 }

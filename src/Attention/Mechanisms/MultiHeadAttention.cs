@@ -209,22 +209,19 @@ public sealed class MultiHeadAttention
     /// <param name="key">[m × kdim], the tokens looked at.</param>
     /// <param name="value">[m × vdim], what those tokens hand over.</param>
     /// <param name="mask">Optional mask fitting [n × m], shared by every head.</param>
-    /// <param name="needWeights">Whether to return the weights per head and their average.</param>
+    /// <param name="needWeights">Whether to return the weights per head and their average. Without them each head runs
+    /// the fused kernel (<see cref="ScaledDotProductAttention.ComputeFused"/>), which never holds an [n × m] matrix.</param>
     /// <returns>Output [n × E] and, when asked, weights h × [n × m] and their average [n × m].</returns>
     /// <exception cref="ArgumentException">Shapes do not fit; the message names both shapes.</exception>
     public MultiHeadAttentionOutput Forward(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask = null, bool needWeights = true)
     {
         CheckInputs(query, key, value, mask);
-        var (n, m, e) = (query.RowCount, key.RowCount, ModelDim);
-        var output = Storage.NewArray(n * e);
-        var weights = needWeights ? new Matrix<float>[HeadCount] : null;
-        Forward(Storage.ColumnMajor(query), n, Storage.ColumnMajor(key), Storage.ColumnMajor(value), m, mask, output, weights);
-        return Result(n, output, weights);
+        return Attend(Project(query, key, value), mask, needWeights, result: null);
     }
 
-    /// <summary>The same attention without weights (the fused path), written into <paramref name="result"/> instead of a
-    /// new matrix (MathNet's <c>Multiply(other, result)</c> pattern): a loop over many inputs of one size then allocates
-    /// nothing. For self-attention pass the same matrix as query, key and value.</summary>
+    /// <summary>The same attention without weights, written into <paramref name="result"/> instead of a new matrix
+    /// (MathNet's <c>Multiply(other, result)</c> pattern): the last product, by W_O, writes there. For self-attention pass
+    /// the same matrix as query, key and value.</summary>
     /// <param name="query">[n × E], the tokens that ask.</param>
     /// <param name="key">[m × kdim], the tokens looked at.</param>
     /// <param name="value">[m × vdim], what those tokens hand over.</param>
@@ -235,142 +232,45 @@ public sealed class MultiHeadAttention
     {
         CheckInputs(query, key, value, mask);
         Shapes.RequireShape(result, nameof(result), query.RowCount, ModelDim, "one row per query token");
-        var (q, k, v, output) = (Storage.ColumnMajor(query), Storage.ColumnMajor(key), Storage.ColumnMajor(value), Shapes.DenseArray(result, nameof(result)));
-        Shapes.RequireSeparate(output, nameof(result), q, nameof(query));
-        Shapes.RequireSeparate(output, nameof(result), k, nameof(key));
-        Shapes.RequireSeparate(output, nameof(result), v, nameof(value));
-        Forward(q, query.RowCount, k, v, key.RowCount, mask, output.AsSpan(0, query.RowCount * ModelDim));
+        Attend(Project(query, key, value), mask, needWeights: false, result);
     }
 
-    /// <summary>
-    /// The part of <see cref="Forward(Matrix{float}, Matrix{float}, Matrix{float}, AttentionMask?, bool)"/> after the key
-    /// and value projections, for callers that keep K and V between calls (the decoder's KV cache).
-    /// </summary>
-    /// <param name="query">[n × E], not yet projected.</param>
-    /// <param name="keys">K = key·W_Kᵀ + b_K, [m × E] column-major, already projected.</param>
-    /// <param name="values">V = value·W_Vᵀ + b_V, [m × E] column-major, already projected.</param>
-    /// <param name="m">Number of keys.</param>
-    /// <param name="mask">Optional mask fitting [n × m].</param>
-    /// <param name="needWeights">Whether to return the weights.</param>
-    /// <returns>As <c>Forward</c>.</returns>
-    internal MultiHeadAttentionOutput Attend(Matrix<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int m, AttentionMask? mask, bool needWeights)
+    /// <summary>Step 1: Q = query·W_Qᵀ + b_Q, K = key·W_Kᵀ + b_K, V = value·W_Vᵀ + b_V, all heads at once.</summary>
+    private (Matrix<float> Q, Matrix<float> K, Matrix<float> V) Project(Matrix<float> query, Matrix<float> key, Matrix<float> value) =>
+        (QueryProjection.Forward(query),                                   // Q   [n × E]
+         KeyProjection.Forward(key),                                       // K   [m × E]
+         ValueProjection.Forward(value));                                  // V   [m × E]
+
+    /// <summary>Steps 2–4 on projected Q [n × E], K [m × E] and V [m × E]: split into heads, attend, concatenate, then W_O.
+    /// The decoder's KV cache calls this directly with the keys and values it has kept.</summary>
+    internal MultiHeadAttentionOutput Attend((Matrix<float> Q, Matrix<float> K, Matrix<float> V) projected, AttentionMask? mask, bool needWeights,
+        Matrix<float>? result)
     {
-        var n = query.RowCount;
-        var output = Storage.NewArray(n * ModelDim);
+        var (q, k, v) = projected;
+        var concat = Storage.NewMatrix(q.RowCount, ModelDim);             // Concat(head₁, …, head_h)   [n × E]
         var weights = needWeights ? new Matrix<float>[HeadCount] : null;
-        Attend(Storage.ColumnMajor(query), n, keys, values, m, mask, output, weights);
-        return Result(n, output, weights);
-    }
-
-    /// <summary>Multi-head attention of column-major inputs into <paramref name="output"/> [n × E]; arguments already checked.
-    /// <paramref name="weights"/>, when not null, receives each head's [n × m] weights; when null the heads run fused.</summary>
-    internal void Forward(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> key, ReadOnlySpan<float> value, int m, AttentionMask? mask,
-        Span<float> output, Matrix<float>[]? weights = null)
-    {
-        var concat = Scratch.Rent(ref _concat, n * ModelDim).AsSpan(0, n * ModelDim); // [n × E] = [head₁ | … | head_h]
-        Heads(query, n, key, value, m, mask, concat, weights);
-        OutputProjection.Forward(concat, n, output);                   // concat·W_Oᵀ + b_O      [n × E]
-    }
-
-    /// <summary>Everything but the output projection: <paramref name="concat"/> [n × E] = [head₁ | … | head_h], fused when
-    /// <paramref name="weights"/> is null. A layer that treats each token on its own afterwards applies
-    /// <see cref="OutputProjection"/> itself, in token blocks.</summary>
-    internal void Heads(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> key, ReadOnlySpan<float> value, int m, AttentionMask? mask,
-        Span<float> concat, Matrix<float>[]? weights = null)
-    {
-        // Q, K and V live only inside this call, so they go to this thread's scratch rather than into new matrices.
-        var q = Scratch.Rent(ref _queries, n * ModelDim).AsSpan(0, n * ModelDim);
-        var k = Scratch.Rent(ref _keys, m * ModelDim).AsSpan(0, m * ModelDim);
-        var v = Scratch.Rent(ref _values, m * ModelDim).AsSpan(0, m * ModelDim);
-        Project(query, n, key, value, m, q, k, v);                    // Q, K, V                  [n × E], [m × E], [m × E]
-        Concatenate(q, n, k, v, m, mask, concat, weights);
-    }
-
-    /// <summary>Q = query·W_Qᵀ + b_Q, K = key·W_Kᵀ + b_K, V = value·W_Vᵀ + b_V. Each treats each token on its own, so on several
-    /// cores each core takes a block of tokens through all three (or the queries' and the keys' blocks in turn when they differ).</summary>
-    private unsafe void Project(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> key, ReadOnlySpan<float> value, int m,
-        Span<float> q, Span<float> k, Span<float> v)
-    {
-        fixed (float* pQuery = query, pKey = key, pValue = value, pq = q, pk = k, pv = v)
+        for (var h = 0; h < HeadCount; h++)
         {
-            // A lambda cannot capture spans; the buffers stay pinned until every block is done.
-            var (inQuery, inKey, inValue) = (Pinned.Of(pQuery, query.Length), Pinned.Of(pKey, key.Length), Pinned.Of(pValue, value.Length));
-            var (outQuery, outKey, outValue) = (Pinned.Of(pq, q.Length), Pinned.Of(pk, k.Length), Pinned.Of(pv, v.Length));
-            void Queries(int first, int rows) => QueryProjection.Forward(inQuery.Span[first..], n, rows, outQuery.Span[first..], n);
-            void KeysAndValues(int first, int rows)
+            var (qh, kh, vh) = (Head(q, h), Head(k, h), Head(v, h));       // Q_i, K_i, V_i   [n × d_k], [m × d_k], [m × d_v]
+            Matrix<float> head;
+            if (weights is not null)
             {
-                KeyProjection.Forward(inKey.Span[first..], m, rows, outKey.Span[first..], m);
-                ValueProjection.Forward(inValue.Span[first..], m, rows, outValue.Span[first..], m);
-            }
-            if (n == m)
-            {
-                Parallelism.ForEachBlock(n, (long)n * ModelDim * (ModelDim + KeyDim + ValueDim), (first, rows) =>
-                {
-                    Queries(first, rows);
-                    KeysAndValues(first, rows);
-                });
+                var attention = ScaledDotProductAttention.Compute(qh, kh, vh, mask);
+                (head, weights[h]) = (attention.Output, attention.Weights);
             }
             else
             {
-                Parallelism.ForEachBlock(n, (long)n * ModelDim * ModelDim, Queries);
-                Parallelism.ForEachBlock(m, (long)m * ModelDim * (KeyDim + ValueDim), KeysAndValues);
+                head = ScaledDotProductAttention.ComputeFused(qh, kh, vh, mask);  // the same head, never holding [n × m]
             }
+            concat.SetSubMatrix(0, h * HeadDim, head);                     // head_i into columns i·d_k … (i+1)·d_k − 1
         }
+        var output = result ?? Storage.NewMatrix(q.RowCount, ModelDim);
+        OutputProjection.Forward(concat, output);                          // Concat·W_Oᵀ + b_O            [n × E]
+        return new MultiHeadAttentionOutput(output, weights, weights is null ? null : Average(weights));
     }
 
-    /// <summary>Attention from unprojected queries to keys and values projected already (the decoder's KV cache).</summary>
-    private void Attend(ReadOnlySpan<float> query, int n, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int m, AttentionMask? mask,
-        Span<float> output, Matrix<float>[]? weights)
-    {
-        var q = Scratch.Rent(ref _queries, n * ModelDim).AsSpan(0, n * ModelDim);
-        QueryProjection.Forward(query, n, q);                         // Q = query·W_Qᵀ + b_Q     [n × E]
-        var concat = Scratch.Rent(ref _concat, n * ModelDim).AsSpan(0, n * ModelDim);
-        Concatenate(q, n, keys, values, m, mask, concat, weights);
-        OutputProjection.Forward(concat, n, output);                   // concat·W_Oᵀ + b_O      [n × E]
-    }
-
-    /// <summary>[head₁ | … | head_h] from projected Q, K, V: fused when <paramref name="weights"/> is null, else head by head,
-    /// keeping each head's [n × m] weights.</summary>
-    private void Concatenate(ReadOnlySpan<float> q, int n, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int m, AttentionMask? mask,
-        Span<float> concat, Matrix<float>[]? weights)
-    {
-        var d = HeadDim;
-        if (weights is null)
-        {
-            // Column-major storage keeps head h's d_k columns of Q, K, V and concat contiguous, so the fused kernel takes
-            // all heads at once (and runs them on every core) without copying any.
-            FusedAttention.Forward(q, keys, values, concat, n, m, d, d, mask, 1.0f / MathF.Sqrt(d), HeadCount);
-        }
-        else
-        {
-            for (var h = 0; h < HeadCount; h++)
-            {
-                var head = ScaledDotProductAttention.Compute(
-                    AsMatrix(q.Slice(h * d * n, d * n), n, d), AsMatrix(keys.Slice(h * d * m, d * m), m, d), AsMatrix(values.Slice(h * d * m, d * m), m, d), mask);
-                Storage.ColumnMajor(head.Output).CopyTo(concat.Slice(h * d * n, d * n));
-                weights[h] = head.Weights;
-            }
-        }
-    }
-
-    private MultiHeadAttentionOutput Result(int n, float[] output, Matrix<float>[]? weights) =>
-        new(Storage.Wrap(n, ModelDim, output), weights, weights is null ? null : Average(weights));
-
-    [ThreadStatic]
-    private static float[]? _queries;
-
-    [ThreadStatic]
-    private static float[]? _keys;
-
-    [ThreadStatic]
-    private static float[]? _values;
-
-    [ThreadStatic]
-    private static float[]? _concat;
-
-    /// <summary>A copy of column-major data as a matrix, for the path that also returns the weights.</summary>
-    private static Matrix<float> AsMatrix(ReadOnlySpan<float> columnMajor, int rows, int columns) =>
-        Matrix<float>.Build.Dense(rows, columns, columnMajor.ToArray());
+    /// <summary>Head i's columns i·d_k … (i+1)·d_k − 1 of a projection (PyTorch's <c>view(n, h, d_k)</c>).</summary>
+    private Matrix<float> Head(Matrix<float> projection, int i) => projection.SubMatrix(0, projection.RowCount, i * HeadDim, HeadDim);
 
     private static Matrix<float> Average(Matrix<float>[] weights)
     {

@@ -24,10 +24,16 @@ public static class ScaledDotProductAttention
     public static AttentionOutput Compute(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, AttentionMask? mask = null, float? scale = null)
     {
         CheckShapes(queries, keys, values, mask);
-
-        var (weightsT, scoresT) = TransposedWeights(queries, keys, mask, scale);
-        var output = MatrixMultiply.TransposeMultiply(weightsT, values);  // (Wᵀ)ᵀ·V = weights·V   [n × d_v]
-        return new AttentionOutput(output, scoresT.Transpose(), weightsT.Transpose());
+        var (n, m, dk) = (queries.RowCount, keys.RowCount, queries.ColumnCount);
+        var scores = MatrixMultiply.MultiplyTransposed(queries, keys);             // ω = Q·Kᵀ                       [n × m]
+        var logits = Elementwise.Multiply(scores, scale ?? 1.0f / MathF.Sqrt(dk)); // ω/√d_k (or ω·scale, when one is given)
+        if (mask is not null)
+        {
+            logits = Elementwise.Add(logits, mask.ToAdditive(n, m));               // + mask: −∞ hides a key
+        }
+        var weights = Softmax.Rows(logits);                                        // α = softmax over each query's keys
+        var output = MatrixMultiply.Multiply(weights, values);                     // z = α·V                       [n × d_v]
+        return new AttentionOutput(output, scores, weights);
     }
 
     /// <summary>
@@ -42,46 +48,24 @@ public static class ScaledDotProductAttention
     /// <param name="scale">The factor on Q·Kᵀ; null means 1/√d_k.</param>
     /// <returns>The output, [n × d_v].</returns>
     /// <exception cref="ArgumentException">The shapes do not fit together; the message names both shapes.</exception>
+    /// <remarks>The kernel multiplies each query by the scale before the product (as PyTorch's attention does, q/√d_k
+    /// first), where <see cref="Compute"/> divides the scores after it, as the paper writes it: the two round differently,
+    /// by about one float ulp of the scores.</remarks>
     public static Matrix<float> ComputeFused(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, AttentionMask? mask = null, float? scale = null)
     {
         CheckShapes(queries, keys, values, mask);
-        var output = Storage.NewArray(queries.RowCount * values.ColumnCount);
-        FusedAttention.Forward(Storage.ColumnMajor(queries), Storage.ColumnMajor(keys), Storage.ColumnMajor(values), output,
-            queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount, mask, scale ?? 1.0f / MathF.Sqrt(queries.ColumnCount));
-        return Storage.Wrap(queries.RowCount, values.ColumnCount, output);
+        return FusedAttention.Forward(queries, keys, values, mask, scale ?? 1.0f / MathF.Sqrt(queries.ColumnCount));
     }
 
     private static void CheckShapes(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, AttentionMask? mask)
     {
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(values);
         Shapes.RequireInner(queries, nameof(queries), keys, nameof(keys), queries.ColumnCount, keys.ColumnCount,
             "Queries and keys need the same width d_k (Q·Kᵀ)");
         Shapes.RequireInner(keys, nameof(keys), values, nameof(values), keys.RowCount, values.RowCount,
             "Keys and values need one row per key token, the same count m");
         mask?.RequireFits(queries.RowCount, keys.RowCount, nameof(mask));
-    }
-
-    /// <summary>
-    /// The weights transposed, Wᵀ = softmax over each column of (K·Qᵀ/√d_k + maskᵀ), [m × n]: stored this way, the m scores of
-    /// one query are one contiguous column, which the softmax reads in order.
-    /// </summary>
-    private static (Matrix<float> WeightsT, Matrix<float> ScoresT) TransposedWeights(Matrix<float> queries, Matrix<float> keys, AttentionMask? mask, float? scale)
-    {
-        var (n, m) = (queries.RowCount, keys.RowCount);
-        var scoresT = MatrixMultiply.MultiplyTransposed(keys, queries);   // ωᵀ = K·Qᵀ                 [m × n]
-        var logits = Storage.ColumnMajor(scoresT).ToArray();
-        ScaleMaskSoftmax(logits, n, m, queries.ColumnCount, mask, scale);
-        return (Matrix<float>.Build.Dense(m, n, logits), scoresT);
-    }
-
-    /// <summary>softmax(ω/√d_k + mask) in place on transposed scores [m × n] (or ω·scale when a scale is given).</summary>
-    private static void ScaleMaskSoftmax(Span<float> logitsT, int n, int m, int dk, AttentionMask? mask, float? scale)
-    {
-        var sqrtDk = MathF.Sqrt(dk);
-        for (var i = 0; i < logitsT.Length; i++)
-        {
-            logitsT[i] = scale is { } factor ? logitsT[i] * factor : logitsT[i] / sqrtDk;  // ω/√d_k, as PyTorch code writes it
-        }
-        mask?.AddTransposed(logitsT, n, m);                                               // + mask
-        ColumnSoftmax.Apply(logitsT, m, n);                                               // softmax over the keys of each query
     }
 }

@@ -60,35 +60,30 @@ public sealed class Decoder
     /// <returns>A cache with one slot per layer.</returns>
     public DecoderCache CreateCache() => new(Layers.Count);
 
-    /// <summary>The whole target at once.</summary>
-    /// <param name="y">[m × d_model], embedded target tokens with positions.</param>
+    /// <summary>The whole target at once: Norm(layer_N(… layer_1(y, memory) …, memory)).</summary>
+    /// <param name="y">[m × d_model], embedded target tokens with positions; not modified.</param>
     /// <param name="memory">[n × d_model], the encoder's output.</param>
     /// <param name="targetMask">Self-attention mask fitting [m × m]; pass <see cref="AttentionMask.Causal"/> for autoregressive decoding.</param>
     /// <param name="memoryMask">Cross-attention mask fitting [m × n], usually source key padding.</param>
-    /// <returns>[m × d_model].</returns>
+    /// <returns>[m × d_model], a new matrix.</returns>
     public Matrix<float> Forward(Matrix<float> y, Matrix<float> memory, AttentionMask? targetMask = null, AttentionMask? memoryMask = null)
     {
         Check(y, memory, targetMask, memoryMask);
-        var output = Storage.NewArray(y.RowCount * Options.ModelDim);
-        WholeSequence(Storage.ColumnMajor(y), y.RowCount, Storage.ColumnMajor(memory), memory.RowCount, targetMask, memoryMask, output);
-        return Storage.Wrap(y.RowCount, Options.ModelDim, output);
+        return Run(y, memory, targetMask, memoryMask, cache: null, weights: null);
     }
 
-    /// <summary>The whole target at once, written into <paramref name="result"/> instead of a new matrix (MathNet's
-    /// <c>Multiply(other, result)</c> pattern): a loop over many inputs of one size then allocates nothing.</summary>
-    /// <param name="y">[m × d_model], embedded target tokens with positions.</param>
+    /// <summary>The whole target at once, copied into <paramref name="result"/>: a convenience for callers that keep one
+    /// output matrix. It saves no work: every layer's output is still a new matrix.</summary>
+    /// <param name="y">[m × d_model], embedded target tokens with positions; not modified.</param>
     /// <param name="memory">[n × d_model], the encoder's output.</param>
     /// <param name="targetMask">Self-attention mask fitting [m × m], or null.</param>
     /// <param name="memoryMask">Cross-attention mask fitting [m × n], or null.</param>
-    /// <param name="result">[m × d_model], a dense matrix other than <paramref name="y"/> and <paramref name="memory"/>; overwritten.</param>
+    /// <param name="result">[m × d_model]; overwritten (it may be <paramref name="y"/> or <paramref name="memory"/>).</param>
     public void Forward(Matrix<float> y, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, Matrix<float> result)
     {
         Check(y, memory, targetMask, memoryMask);
         Shapes.RequireShape(result, nameof(result), y.RowCount, Options.ModelDim, "one row per token of y");
-        var (input, source, output) = (Storage.ColumnMajor(y), Storage.ColumnMajor(memory), Shapes.DenseArray(result, nameof(result)));
-        Shapes.RequireSeparate(output, nameof(result), input, nameof(y));
-        Shapes.RequireSeparate(output, nameof(result), source, nameof(memory));
-        WholeSequence(input, y.RowCount, source, memory.RowCount, targetMask, memoryMask, output);
+        Run(y, memory, targetMask, memoryMask, cache: null, weights: null).CopyTo(result);
     }
 
     private void Check(Matrix<float> y, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask)
@@ -97,28 +92,6 @@ public sealed class Decoder
         Shapes.RequireColumns(memory, nameof(memory), Options.ModelDim, "d_model");
         targetMask?.RequireFits(y.RowCount, y.RowCount, nameof(targetMask));
         memoryMask?.RequireFits(y.RowCount, memory.RowCount, nameof(memoryMask));
-    }
-
-    /// <summary>Each layer reads the previous one's output from this thread's scratch, two buffers in turn, and the last
-    /// step (the last layer, or the final norm) writes <paramref name="output"/> (as in <see cref="Encoder"/>).</summary>
-    private void WholeSequence(float[] input, int n, float[] source, int m, AttentionMask? targetMask, AttentionMask? memoryMask, float[] output)
-    {
-        var size = n * Options.ModelDim;
-        var current = input;
-        for (var i = 0; i < Layers.Count; i++)
-        {
-            var next = i == Layers.Count - 1 && Norm is null ? output : StackBuffers.After(current, size);
-            Layers[i].WholeSequence(current, n, source, m, targetMask, memoryMask, next);
-            current = next;
-        }
-        if (Norm is not null)
-        {
-            Norm.Forward(current.AsSpan(0, size), n, output.AsSpan(0, size));
-        }
-        else if (Layers.Count == 0)
-        {
-            input.AsSpan(0, size).CopyTo(output);
-        }
     }
 
     /// <summary>The next target rows only, using and extending <paramref name="cache"/>: equal to the last rows of the
@@ -131,20 +104,20 @@ public sealed class Decoder
     public Matrix<float> Forward(Matrix<float> newRows, Matrix<float> memory, DecoderCache cache, AttentionMask? memoryMask = null)
     {
         ArgumentNullException.ThrowIfNull(cache);
+        Check(newRows, memory, null, memoryMask);
         return Run(newRows, memory, null, memoryMask, cache, weights: null);
     }
 
-    internal Matrix<float> Run(Matrix<float> y, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, DecoderCache? cache, List<(Matrix<float> Self, Matrix<float> Cross)>? weights)
+    /// <summary>The stack, with or without a cache, optionally recording every layer's averaged attention weights.</summary>
+    internal Matrix<float> Run(Matrix<float> y, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, DecoderCache? cache,
+        List<(Matrix<float> Self, Matrix<float> Cross)>? weights)
     {
-        if (cache is null && weights is null)
-        {
-            return Forward(y, memory, targetMask, memoryMask);
-        }
+        var h = y;
         for (var i = 0; i < Layers.Count; i++)
         {
-            y = Layers[i].Forward(y, memory, targetMask, memoryMask, cache?[i], weights);
+            h = Layers[i].Forward(h, memory, targetMask, memoryMask, cache?[i], weights);   // h = layer_i(h, memory)
         }
-        return Norm?.Forward(y) ?? y;
+        return Norm?.Forward(h) ?? (ReferenceEquals(h, y) ? y.Clone() : h);                // Norm(h), when the stack has a final norm
     }
 
     /// <summary>Switches dropout on (training) or off (evaluation) in every layer.</summary>

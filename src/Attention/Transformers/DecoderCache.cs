@@ -1,7 +1,6 @@
 // The KV cache. At decoding step t the decoder adds one token; causal masking means no earlier row of any layer
 // changes, so each layer's self-attention keys and values for positions < t can be kept instead of recomputed, and
 // the cross-attention keys and values of the encoder memory never change at all. Step t then costs O(t), not O(t²).
-using Attention.Kernels;
 using Attention.Mechanisms;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -46,8 +45,9 @@ internal sealed class LayerCache
         var values = attention.ValueProjection.Forward(x);
         _selfKeys = _selfKeys is null ? keys : _selfKeys.Stack(keys);           // [t × d]
         _selfValues = _selfValues is null ? values : _selfValues.Stack(values);
+        var queries = attention.QueryProjection.Forward(x);                     // [r × d]
         // New row i stands at position earlier + i: it sees every cached key and the new ones up to itself.
-        return attention.Attend(x, Storage.ColumnMajor(_selfKeys), Storage.ColumnMajor(_selfValues), _selfKeys.RowCount, AttentionMask.CausalFrom(earlier), needWeights);
+        return attention.Attend((queries, _selfKeys, _selfValues), AttentionMask.CausalFrom(earlier), needWeights, result: null);
     }
 
     /// <summary>Cross-attention of the new rows over the memory, whose keys and values are projected once.</summary>
@@ -60,7 +60,7 @@ internal sealed class LayerCache
             throw new ArgumentException($"This cache was filled for a memory of {_memoryKeys.RowCount} tokens, but the memory now has {memory.RowCount}; use a new cache per source.", nameof(memory));
         }
         memoryMask?.RequireFits(x.RowCount, memory.RowCount, nameof(memoryMask));
-        return attention.Attend(x, Storage.ColumnMajor(_memoryKeys), Storage.ColumnMajor(_memoryValues), _memoryKeys.RowCount, memoryMask, needWeights);
+        return attention.Attend((attention.QueryProjection.Forward(x), _memoryKeys, _memoryValues), memoryMask, needWeights, result: null);
     }
 
     // Matrices are replaced, never changed in place, so a clone may share them.

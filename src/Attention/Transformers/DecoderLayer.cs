@@ -33,7 +33,6 @@ public sealed class DecoderLayer
         (Options, SelfAttention, CrossAttention, FeedForward) = (options, selfAttention, crossAttention, feedForward);
         (Norm1, Norm2, Norm3) = (norms[0], norms[1], norms[2]);
         (Dropout1, Dropout2, Dropout3) = (new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator));
-        _tail = new PositionWiseTail(options.NormFirst, CrossAttention.OutputProjection, Dropout2, Norm2, FeedForward, Dropout3, Norm3);
     }
 
     /// <summary>The sizes and switches.</summary>
@@ -97,119 +96,89 @@ public sealed class DecoderLayer
     }
 
     /// <summary>The three sub-layers over the whole target at once.</summary>
-    /// <param name="x">[m × d_model], embedded target tokens with positions.</param>
+    /// <param name="x">[m × d_model], embedded target tokens with positions; not modified.</param>
     /// <param name="memory">[n × d_model], the encoder's output.</param>
     /// <param name="targetMask">Mask fitting [m × m] for self-attention, usually <see cref="AttentionMask.Causal"/>.</param>
     /// <param name="memoryMask">Mask fitting [m × n] for cross-attention, usually source key padding.</param>
     /// <returns>[m × d_model].</returns>
-    public Matrix<float> Forward(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask = null, AttentionMask? memoryMask = null) =>
-        Forward(x, memory, targetMask, memoryMask, cache: null, weights: null);
+    public Matrix<float> Forward(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask = null, AttentionMask? memoryMask = null)
+    {
+        Check(x, memory, targetMask, memoryMask);
+        var result = Storage.NewMatrix(x.RowCount, Options.ModelDim);
+        Forward(x, memory, targetMask, memoryMask, cache: null, weights: null, result);
+        return result;
+    }
 
-    /// <summary>The same layer over the whole target, written into <paramref name="result"/> instead of a new matrix
-    /// (MathNet's <c>Multiply(other, result)</c> pattern): a loop over many inputs of one size then allocates nothing.</summary>
-    /// <param name="x">[m × d_model], embedded target tokens with positions.</param>
+    /// <summary>The same layer over the whole target, its last step written into <paramref name="result"/> instead of a new
+    /// matrix (MathNet's <c>Multiply(other, result)</c> pattern). The sub-layers' own outputs are still new matrices.</summary>
+    /// <param name="x">[m × d_model], embedded target tokens with positions; not modified.</param>
     /// <param name="memory">[n × d_model], the encoder's output.</param>
     /// <param name="targetMask">Mask fitting [m × m] for self-attention, or null.</param>
     /// <param name="memoryMask">Mask fitting [m × n] for cross-attention, or null.</param>
-    /// <param name="result">[m × d_model], a dense matrix other than <paramref name="x"/> and <paramref name="memory"/>; overwritten.</param>
+    /// <param name="result">[m × d_model], a dense matrix other than <paramref name="memory"/>; overwritten (it may be <paramref name="x"/>).</param>
     public void Forward(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, Matrix<float> result)
     {
-        Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
-        Shapes.RequireColumns(memory, nameof(memory), Options.ModelDim, "d_model");
+        Check(x, memory, targetMask, memoryMask);
         Shapes.RequireShape(result, nameof(result), x.RowCount, Options.ModelDim, "one row per token of x");
-        targetMask?.RequireFits(x.RowCount, x.RowCount, nameof(targetMask));
-        memoryMask?.RequireFits(x.RowCount, memory.RowCount, nameof(memoryMask));
-        var (input, source, output) = (Storage.ColumnMajor(x), Storage.ColumnMajor(memory), Shapes.DenseArray(result, nameof(result)));
-        Shapes.RequireSeparate(output, nameof(result), input, nameof(x));
-        Shapes.RequireSeparate(output, nameof(result), source, nameof(memory));
-        WholeSequence(input, x.RowCount, source, memory.RowCount, targetMask, memoryMask, output);
+        if (ReferenceEquals(result, memory))
+        {
+            throw new ArgumentException("result must not be the memory: cross-attention reads the memory until the last step.", nameof(result));
+        }
+        Forward(x, memory, targetMask, memoryMask, cache: null, weights: null, result);
     }
 
     /// <summary>
-    /// The same sub-layers; with a <paramref name="cache"/>, x holds only the newest target rows, self-attention also sees
-    /// the keys and values cached from earlier rows (and adds the new ones), and cross-attention reuses the memory's
-    /// projected keys and values. <paramref name="weights"/>, when given, receives the averaged self- and cross-attention weights.
+    /// The sub-layers of Figure 1 (right), in order. With a <paramref name="cache"/>, x holds only the newest target rows:
+    /// self-attention also sees the keys and values cached from earlier rows (and adds the new ones), and cross-attention
+    /// reuses the memory's projected keys and values. <paramref name="weights"/>, when given, receives the averaged self-
+    /// and cross-attention weights.
     /// </summary>
-    internal Matrix<float> Forward(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, LayerCache? cache, List<(Matrix<float> Self, Matrix<float> Cross)>? weights)
+    internal void Forward(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, LayerCache? cache,
+        List<(Matrix<float> Self, Matrix<float> Cross)>? weights, Matrix<float> result)
     {
-        Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
-        Shapes.RequireColumns(memory, nameof(memory), Options.ModelDim, "d_model");
-        if (cache is null && weights is null)
-        {
-            targetMask?.RequireFits(x.RowCount, x.RowCount, nameof(targetMask));
-            memoryMask?.RequireFits(x.RowCount, memory.RowCount, nameof(memoryMask));
-            var output = Storage.NewArray(x.RowCount * Options.ModelDim);
-            WholeSequence(Storage.ColumnMajor(x), x.RowCount, Storage.ColumnMajor(memory), memory.RowCount, targetMask, memoryMask, output);
-            return Storage.Wrap(x.RowCount, Options.ModelDim, output);
-        }
-        var needWeights = weights is not null;
         MultiHeadAttentionOutput self, cross;
         if (Options.NormFirst)
         {
             self = AttendToSelf(Norm1.Forward(x));
-            x = x + Dropout1.Forward(self.Output);
-            cross = AttendToMemory(Norm2.Forward(x));
-            x = x + Dropout2.Forward(cross.Output);
-            x = x + Dropout3.Forward(FeedForward.Forward(Norm3.Forward(x)));
+            var x1 = Elementwise.Add(x, Dropout1.Forward(self.Output));                               // x₁ = x + Dropout(MaskedSelfAttention(LN(x)))
+            cross = AttendToMemory(Norm2.Forward(x1));
+            var x2 = Elementwise.Add(x1, Dropout2.Forward(cross.Output));                             // x₂ = x₁ + Dropout(CrossAttention(LN(x₁), memory))
+            Elementwise.Add(x2, Dropout3.Forward(FeedForward.Forward(Norm3.Forward(x2))), result);    // x₂ + Dropout(FFN(LN(x₂)))
         }
         else
         {
             self = AttendToSelf(x);
-            x = Norm1.Forward(x, Dropout1.Forward(self.Output));                  // Norm1(x + MaskedSelfAttention(x))
-            cross = AttendToMemory(x);
-            x = Norm2.Forward(x, Dropout2.Forward(cross.Output));                 // Norm2(x + CrossAttention(x, memory))
-            x = Norm3.Forward(x, Dropout3.Forward(FeedForward.Forward(x)));       // Norm3(x + FFN(x))
+            var x1 = Norm1.Forward(x, Dropout1.Forward(self.Output));                                 // x₁ = LN(x + Dropout(MaskedSelfAttention(x)))
+            cross = AttendToMemory(x1);
+            var x2 = Norm2.Forward(x1, Dropout2.Forward(cross.Output));                               // x₂ = LN(x₁ + Dropout(CrossAttention(x₁, memory)))
+            Norm3.Forward(x2, Dropout3.Forward(FeedForward.Forward(x2)), result);                     // LN(x₂ + Dropout(FFN(x₂)))
         }
         weights?.Add((self.AverageWeights!, cross.AverageWeights!));
-        return x;
 
-        // Masked self-attention over the target, and attention over the encoder's memory; through the cache when decoding step by step.
+        // Masked self-attention over the target and attention over the encoder's memory; through the cache when decoding step by step.
         MultiHeadAttentionOutput AttendToSelf(Matrix<float> h) =>
-            cache is null ? SelfAttention.Forward(h, targetMask, needWeights) : cache.AttendToSelf(SelfAttention, h, needWeights);
+            cache is null ? SelfAttention.Forward(h, h, h, targetMask, weights is not null) : cache.AttendToSelf(SelfAttention, h, weights is not null);
 
         MultiHeadAttentionOutput AttendToMemory(Matrix<float> h) =>
-            cache is null ? CrossAttention.Forward(h, memory, memory, memoryMask, needWeights) : cache.AttendToMemory(CrossAttention, h, memory, memoryMask, needWeights);
+            cache is null ? CrossAttention.Forward(h, memory, memory, memoryMask, weights is not null) : cache.AttendToMemory(CrossAttention, h, memory, memoryMask, weights is not null);
     }
 
-    /// <summary>The whole-sequence path: the sub-layers pass spans, the intermediate results live in this thread's
-    /// scratch, and only <paramref name="output"/> is written (as in <see cref="EncoderLayer"/>). Column-major
-    /// [n × d_model] target rows and [m × d_model] memory (longer arrays are fine); arguments already checked, and
-    /// <paramref name="output"/> is neither input.</summary>
-    internal void WholeSequence(float[] input, int n, float[] source, int m, AttentionMask? targetMask, AttentionMask? memoryMask, float[] output)
+    /// <summary>The layer as a new matrix, through a cache when one is given (see the method above).</summary>
+    internal Matrix<float> Forward(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, LayerCache? cache,
+        List<(Matrix<float> Self, Matrix<float> Cross)>? weights)
     {
-        var size = n * Options.ModelDim;
-        var sublayer = Scratch.Rent(ref _sublayer, size).AsSpan(0, size);
-        var (carried, heads) = (Scratch.Rent(ref _carried, size), Scratch.Rent(ref _heads, size)); // x₁ and the cross-attention's heads
-        var x1 = carried.AsSpan(0, size);
-        if (Options.NormFirst)
-        {
-            Norm1.Forward(input, n, sublayer);                                                   // LayerNorm(x)
-            SelfAttention.Forward(sublayer, n, sublayer, sublayer, n, targetMask, x1);           // MaskedSelfAttention(·)
-            Dropout1.ApplyAndAdd(x1, input, x1);                                                 // x₁ = x + Dropout(·)
-            Norm2.Forward(x1, n, sublayer);                                                      // LayerNorm(x₁)
-        }
-        else
-        {
-            SelfAttention.Forward(input, n, input, input, n, targetMask, sublayer);              // MaskedSelfAttention(x)
-            Dropout1.ApplyInPlace(sublayer);
-            Norm1.Forward(input, sublayer, n, x1);                                               // x₁ = Norm1(x + Dropout(·))
-        }
-        var query = Options.NormFirst ? sublayer : x1;
-        CrossAttention.Heads(query, n, source, source, m, memoryMask, heads.AsSpan(0, size));    // CrossAttention(·, memory), before W_O
-        _tail.Forward(carried, heads, n, output);                                                // ·W_O, add & norm, FFN, add & norm
+        var result = Storage.NewMatrix(x.RowCount, Options.ModelDim);
+        Forward(x, memory, targetMask, memoryMask, cache, weights, result);
+        return result;
     }
 
-    /// <summary>Everything after the cross-attention's heads: per token, so split into token blocks on several cores.</summary>
-    private readonly PositionWiseTail _tail;
-
-    [ThreadStatic]
-    private static float[]? _sublayer;
-
-    [ThreadStatic]
-    private static float[]? _carried;
-
-    [ThreadStatic]
-    private static float[]? _heads;
+    internal void Check(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask)
+    {
+        Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
+        Shapes.RequireColumns(memory, nameof(memory), Options.ModelDim, "d_model");
+        targetMask?.RequireFits(x.RowCount, x.RowCount, nameof(targetMask));
+        memoryMask?.RequireFits(x.RowCount, memory.RowCount, nameof(memoryMask));
+    }
 
     /// <summary>Switches dropout on (training) or off (evaluation).</summary>
     /// <param name="training">True for training mode.</param>

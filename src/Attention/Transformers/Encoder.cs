@@ -57,57 +57,36 @@ public sealed class Encoder
     }
 
     /// <summary>memory = Norm(layer_N(… layer_1(x))).</summary>
-    /// <param name="x">[n × d_model], embedded source tokens with positions.</param>
+    /// <param name="x">[n × d_model], embedded source tokens with positions; not modified.</param>
     /// <param name="mask">Optional mask fitting [n × n], usually source key padding.</param>
-    /// <returns>The memory the decoder attends to, [n × d_model]: a new matrix, the only large allocation of the call.</returns>
+    /// <returns>The memory the decoder attends to, [n × d_model]: a new matrix.</returns>
     public Matrix<float> Forward(Matrix<float> x, AttentionMask? mask = null)
     {
         Check(x, mask);
-        var output = Storage.NewArray(x.RowCount * Options.ModelDim);
-        Run(Storage.ColumnMajor(x), x.RowCount, mask, output);
-        return Storage.Wrap(x.RowCount, Options.ModelDim, output);
+        var h = x;
+        foreach (var layer in Layers)
+        {
+            h = layer.Forward(h, mask);                                      // h = layer_i(h)
+        }
+        return Norm?.Forward(h) ?? (ReferenceEquals(h, x) ? x.Clone() : h);  // Norm(h), when the stack has a final norm
     }
 
-    /// <summary>The same stack, written into <paramref name="result"/> instead of a new matrix (MathNet's
-    /// <c>Multiply(other, result)</c> pattern): a loop over many inputs of one size then allocates nothing.</summary>
-    /// <param name="x">[n × d_model], embedded source tokens with positions.</param>
+    /// <summary>The same stack, copied into <paramref name="result"/>: a convenience for callers that keep one output
+    /// matrix. It saves no work: every layer's output is still a new matrix.</summary>
+    /// <param name="x">[n × d_model], embedded source tokens with positions; not modified.</param>
     /// <param name="mask">Optional mask fitting [n × n], or null.</param>
-    /// <param name="result">[n × d_model], a dense matrix other than <paramref name="x"/>; overwritten.</param>
+    /// <param name="result">[n × d_model]; overwritten (it may be <paramref name="x"/>).</param>
     public void Forward(Matrix<float> x, AttentionMask? mask, Matrix<float> result)
     {
         Check(x, mask);
         Shapes.RequireShape(result, nameof(result), x.RowCount, Options.ModelDim, "one row per token of x");
-        var (input, output) = (Storage.ColumnMajor(x), Shapes.DenseArray(result, nameof(result)));
-        Shapes.RequireSeparate(output, nameof(result), input, nameof(x));
-        Run(input, x.RowCount, mask, output);
+        Forward(x, mask).CopyTo(result);
     }
 
     private void Check(Matrix<float> x, AttentionMask? mask)
     {
         Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
         mask?.RequireFits(x.RowCount, x.RowCount, nameof(mask));
-    }
-
-    /// <summary>Each layer reads the previous one's output from this thread's scratch, two buffers in turn, and the last
-    /// step (the last layer, or the final norm) writes <paramref name="output"/>.</summary>
-    private void Run(float[] input, int n, AttentionMask? mask, float[] output)
-    {
-        var size = n * Options.ModelDim;
-        var current = input;
-        for (var i = 0; i < Layers.Count; i++)
-        {
-            var next = i == Layers.Count - 1 && Norm is null ? output : StackBuffers.After(current, size);
-            Layers[i].Run(current, n, mask, next);
-            current = next;
-        }
-        if (Norm is not null)
-        {
-            Norm.Forward(current.AsSpan(0, size), n, output.AsSpan(0, size));
-        }
-        else if (Layers.Count == 0)
-        {
-            input.AsSpan(0, size).CopyTo(output);
-        }
     }
 
     /// <summary>Switches dropout on (training) or off (evaluation) in every layer.</summary>

@@ -25,14 +25,12 @@ public sealed class EncoderLayer
         FeedForward = new FeedForward(options.ModelDim, options.FeedForwardDim, options.Activation, generator, options.Dropout);
         (Norm1, Norm2) = (new LayerNorm(options.ModelDim, options.LayerNormEpsilon), new LayerNorm(options.ModelDim, options.LayerNormEpsilon));
         (Dropout1, Dropout2) = (new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator));
-        _tail = new PositionWiseTail(options.NormFirst, SelfAttention.OutputProjection, Dropout1, Norm1, FeedForward, Dropout2, Norm2);
     }
 
     private EncoderLayer(TransformerOptions options, MultiHeadAttention selfAttention, FeedForward feedForward, LayerNorm norm1, LayerNorm norm2, TorchGenerator generator)
     {
         (Options, SelfAttention, FeedForward, Norm1, Norm2) = (options, selfAttention, feedForward, norm1, norm2);
         (Dropout1, Dropout2) = (new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator));
-        _tail = new PositionWiseTail(options.NormFirst, SelfAttention.OutputProjection, Dropout1, Norm1, FeedForward, Dropout2, Norm2);
     }
 
     /// <summary>The sizes and switches this layer was built with.</summary>
@@ -84,64 +82,42 @@ public sealed class EncoderLayer
     }
 
     /// <summary>Post-norm: x = Norm1(x + SelfAttention(x)); x = Norm2(x + FFN(x)). Pre-norm: x = x + SelfAttention(Norm1(x)); x = x + FFN(Norm2(x)).</summary>
-    /// <param name="x">[n × d_model], one row per source token.</param>
+    /// <param name="x">[n × d_model], one row per source token; not modified.</param>
     /// <param name="mask">Optional mask fitting [n × n], e.g. <see cref="AttentionMask.KeyPadding(bool[])"/> for padded sources.</param>
     /// <returns>[n × d_model].</returns>
     public Matrix<float> Forward(Matrix<float> x, AttentionMask? mask = null)
     {
         Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
-        mask?.RequireFits(x.RowCount, x.RowCount, nameof(mask));
-        var output = Storage.NewArray(x.RowCount * Options.ModelDim);
-        Run(Storage.ColumnMajor(x), x.RowCount, mask, output);
-        return Storage.Wrap(x.RowCount, Options.ModelDim, output);
+        var result = Storage.NewMatrix(x.RowCount, Options.ModelDim);
+        Forward(x, mask, result);
+        return result;
     }
 
-    /// <summary>The same layer, written into <paramref name="result"/> instead of a new matrix (MathNet's
-    /// <c>Multiply(other, result)</c> pattern): a loop over many inputs of one size then allocates nothing.</summary>
-    /// <param name="x">[n × d_model], one row per source token.</param>
+    /// <summary>The same layer, its last step written into <paramref name="result"/> instead of a new matrix (MathNet's
+    /// <c>Multiply(other, result)</c> pattern). The sub-layers' own outputs are still new matrices.</summary>
+    /// <param name="x">[n × d_model], one row per source token; not modified.</param>
     /// <param name="mask">Optional mask fitting [n × n], or null.</param>
-    /// <param name="result">[n × d_model], a dense matrix other than <paramref name="x"/>; overwritten.</param>
-    /// <remarks>A new 1 MB result per call (512 tokens) costs the collector a gen-2 collection every fourth call here,
-    /// and such a call about 3 ms more on two cores.</remarks>
+    /// <param name="result">[n × d_model], a dense matrix; overwritten (it may be <paramref name="x"/>).</param>
     public void Forward(Matrix<float> x, AttentionMask? mask, Matrix<float> result)
     {
         Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
         Shapes.RequireShape(result, nameof(result), x.RowCount, Options.ModelDim, "one row per token of x");
         mask?.RequireFits(x.RowCount, x.RowCount, nameof(mask));
-        var output = Shapes.DenseArray(result, nameof(result));
-        var input = Storage.ColumnMajor(x);
-        Shapes.RequireSeparate(output, nameof(result), input, nameof(x));
-        Run(input, x.RowCount, mask, output);
-    }
-
-    /// <summary>The layer over column-major [n × d_model] arrays (longer arrays are fine); arguments already checked, and
-    /// <paramref name="output"/> is not <paramref name="input"/>.</summary>
-    internal void Run(float[] input, int n, AttentionMask? mask, float[] output)
-    {
-        // Only the result is new memory: the sub-layer outputs live in per-thread scratch (column-major [n × d_model]).
-        var size = n * Options.ModelDim;
-        var heads = Scratch.Rent(ref _heads, size);
         if (Options.NormFirst)
         {
-            var normed = Scratch.Rent(ref _normed, size).AsSpan(0, size);
-            Norm1.Forward(input, n, normed);                                           // LayerNorm(x)
-            SelfAttention.Heads(normed, n, normed, normed, n, mask, heads.AsSpan(0, size));  // Attention(·), before W_O
+            var attended = SelfAttention.Forward(Norm1.Forward(x), mask, needWeights: false).Output; // MultiHead(LN(x)), W_O included
+            var x1 = Elementwise.Add(x, Dropout1.Forward(attended));                                  // x₁ = x + Dropout(·)
+            var fed = FeedForward.Forward(Norm2.Forward(x1));                                         // FFN(LN(x₁))
+            Elementwise.Add(x1, Dropout2.Forward(fed), result);                                       // x₁ + Dropout(·)
         }
         else
         {
-            SelfAttention.Heads(input, n, input, input, n, mask, heads.AsSpan(0, size));     // Attention(x), before W_O
+            var attended = SelfAttention.Forward(x, mask, needWeights: false).Output;                 // MultiHead(x, x, x), W_O included
+            var x1 = Norm1.Forward(x, Dropout1.Forward(attended));                                    // x₁ = LayerNorm(x + Dropout(·))
+            var fed = FeedForward.Forward(x1);                                                        // FFN(x₁)
+            Norm2.Forward(x1, Dropout2.Forward(fed), result);                                         // LayerNorm(x₁ + Dropout(·))
         }
-        _tail.Forward(input, heads, n, output);                                       // ·W_O, add & norm, FFN, add & norm
     }
-
-    /// <summary>Everything after the self-attention's heads: per token, so split into token blocks on several cores.</summary>
-    private readonly PositionWiseTail _tail;
-
-    [ThreadStatic]
-    private static float[]? _heads;
-
-    [ThreadStatic]
-    private static float[]? _normed;
 
     /// <summary>Switches dropout on (training) or off (evaluation).</summary>
     /// <param name="training">True for training mode.</param>
