@@ -93,12 +93,19 @@ public static class Elementwise
     {
         RequireSameShape(x, nameof(x), result, nameof(result));
         var (source, target) = (Storage.ColumnMajor(x), Shapes.DenseArray(result, nameof(result)));
-        for (var i = 0; i < x.RowCount * x.ColumnCount; i++)
-        {
-            var v = source[i];
-            target[i] = (float)(0.5 * v * (1.0 + SpecialFunctions.Erf(v / Math.Sqrt(2.0))));
-        }
+        var size = x.RowCount * x.ColumnCount;
+        source.AsSpan(0, size).CopyTo(target);
+        Gelu(target.AsSpan(0, size));
         return result;
+    }
+
+    /// <summary>GELU in place on a span.</summary>
+    internal static void Gelu(Span<float> x)
+    {
+        foreach (ref var v in x)
+        {
+            v = (float)(0.5 * v * (1.0 + SpecialFunctions.Erf(v / Math.Sqrt(2.0))));
+        }
     }
 
     private static void RequireSameShape(Matrix<float> x, string xName, Matrix<float> y, string yName)

@@ -52,7 +52,8 @@ public static class LayerNormalization
         Normalize(Storage.ColumnMajor(x), n, d, gain, bias, epsilon, Shapes.DenseArray(result, nameof(result)));
     }
 
-    private static void Normalize(ReadOnlySpan<float> source, int n, int d, Vector<float> gain, Vector<float> bias, float epsilon, Span<float> result)
+    /// <summary>The same over column-major spans: <paramref name="result"/> [n × d] may be <paramref name="source"/> itself.</summary>
+    internal static void Normalize(ReadOnlySpan<float> source, int n, int d, Vector<float> gain, Vector<float> bias, float epsilon, Span<float> result)
     {
         var width = SimdDispatch.Current;
         var rented = ArrayPool<float>.Shared.Rent(3 * n);   // per call, returned below: no buffer outlives the call

@@ -138,6 +138,15 @@ public static class MatrixMultiply
         Gemm.Multiply(a, 1, m, w, n, 1, c, m, k, n, width, columnBias: b, packedB: FrozenWeights.Transposed(weight, width));
     }
 
+    /// <summary>y = x·Wᵀ + b over column-major spans x [rows × in] and y [rows × out] (the fast path's scratch); unchecked.</summary>
+    internal static void Linear(ReadOnlySpan<float> x, int rows, Matrix<float> weight, Vector<float>? bias, Span<float> y)
+    {
+        var b = bias is null ? default : bias.AsArray() ?? bias.ToArray();
+        var width = SimdDispatch.Current;
+        Gemm.Multiply(x, 1, rows, Storage.ColumnMajor(weight), weight.RowCount, 1, y, rows, weight.ColumnCount, weight.RowCount, width,
+            columnBias: b, packedB: FrozenWeights.Transposed(weight, width));
+    }
+
     private static void Check(ReadOnlySpan<float> a, int aRows, int aColumns, string aName, ReadOnlySpan<float> b, int bRows, int bColumns, string bName,
         ReadOnlySpan<float> c, int m, int n)
     {

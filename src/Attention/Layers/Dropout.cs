@@ -52,4 +52,7 @@ public sealed class Dropout
         }
         return result;
     }
+
+    /// <summary>True when <see cref="Forward"/> returns its input unchanged: not training, or p = 0.</summary>
+    internal bool IsIdentity => !Training || Probability == 0.0f;
 }

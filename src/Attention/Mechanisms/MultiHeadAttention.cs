@@ -3,6 +3,7 @@
 // with d_k = d_v = d_model / h. Parameters follow torch.nn.MultiheadAttention, so a state_dict moves over unchanged:
 // in_proj_weight [3E × E] stacks W^Q, W^K, W^V (each [E × E], PyTorch's [out × in] layout), and head i owns rows
 // i·d_k … (i+1)·d_k − 1 of each; out_proj.weight is W^O.
+using Attention.Inference;
 using Attention.Kernels;
 using Attention.Layers;
 using Attention.Randomness;
@@ -216,6 +217,10 @@ public sealed class MultiHeadAttention
     public MultiHeadAttentionOutput Forward(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask = null, bool needWeights = true)
     {
         CheckInputs(query, key, value, mask);
+        if (!needWeights && FastPath.Applies())
+        {
+            return new MultiHeadAttentionOutput(FastForward(query, key, value, mask, Storage.NewMatrix(query.RowCount, ModelDim)), null, null);
+        }
         return Attend(Project(query, key, value), mask, needWeights, result: null);
     }
 
@@ -232,7 +237,22 @@ public sealed class MultiHeadAttention
     {
         CheckInputs(query, key, value, mask);
         Shapes.RequireShape(result, nameof(result), query.RowCount, ModelDim, "one row per query token");
+        if (FastPath.Applies())
+        {
+            FastForward(query, key, value, mask, result);
+            return;
+        }
         Attend(Project(query, key, value), mask, needWeights: false, result);
+    }
+
+    /// <summary>The same computation on the inference fast path (see <see cref="FastPath"/>), written into <paramref name="result"/>.</summary>
+    private Matrix<float> FastForward(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask, Matrix<float> result)
+    {
+        using var workspace = new Workspace();
+        var output = workspace.Rent(query.RowCount * ModelDim);   // the result may be an input: write it last
+        FastPath.Attention(this, Storage.ColumnMajor(query), query.RowCount, Storage.ColumnMajor(key), Storage.ColumnMajor(value), key.RowCount, mask, output, workspace);
+        output.CopyTo(Shapes.DenseArray(result, nameof(result)));
+        return result;
     }
 
     /// <summary>Step 1: Q = query·W_Qᵀ + b_Q, K = key·W_Kᵀ + b_K, V = value·W_Vᵀ + b_V, all heads at once.</summary>

@@ -1,6 +1,7 @@
 // "Attention Is All You Need", §3.1 and Figure 1 (right): "In addition to the two sub-layers in each encoder layer,
 // the decoder inserts a third sub-layer, which performs multi-head attention over the output of the encoder stack."
 //   post-norm:  x = Norm1(x + MaskedSelfAttention(x));  x = Norm2(x + CrossAttention(x, memory));  x = Norm3(x + FFN(x))
+using Attention.Inference;
 using Attention.Kernels;
 using Attention.Layers;
 using Attention.Mechanisms;
@@ -124,6 +125,7 @@ public sealed class DecoderLayer
         {
             throw new ArgumentException("result must not be the memory: cross-attention reads the memory until the last step.", nameof(result));
         }
+        Shapes.DenseArray(result, nameof(result));
         Forward(x, memory, targetMask, memoryMask, cache: null, weights: null, result);
     }
 
@@ -136,6 +138,11 @@ public sealed class DecoderLayer
     internal void Forward(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, LayerCache? cache,
         List<(Matrix<float> Self, Matrix<float> Cross)>? weights, Matrix<float> result)
     {
+        if (cache is null && weights is null && FastPath.Applies(Dropout1, Dropout2, Dropout3, FeedForward.Dropout))
+        {
+            FastPath.Decoder(this, x, memory, targetMask, memoryMask, result);   // the same steps over reused scratch memory (Inference/FastPath.cs)
+            return;
+        }
         MultiHeadAttentionOutput self, cross;
         if (Options.NormFirst)
         {

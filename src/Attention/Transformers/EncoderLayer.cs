@@ -1,6 +1,7 @@
 // "Attention Is All You Need", §3.1 and Figure 1 (left): each encoder layer has two sub-layers, multi-head
 // self-attention and a position-wise feed-forward network, each wrapped as LayerNorm(x + Dropout(Sublayer(x))).
 // Pre-norm (x + Dropout(Sublayer(LayerNorm(x))), Xiong et al., 2020) is the modern option, PyTorch's norm_first=True.
+using Attention.Inference;
 using Attention.Kernels;
 using Attention.Layers;
 using Attention.Mechanisms;
@@ -103,6 +104,12 @@ public sealed class EncoderLayer
         Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
         Shapes.RequireShape(result, nameof(result), x.RowCount, Options.ModelDim, "one row per token of x");
         mask?.RequireFits(x.RowCount, x.RowCount, nameof(mask));
+        Shapes.DenseArray(result, nameof(result));
+        if (FastPath.Applies(Dropout1, Dropout2, FeedForward.Dropout))
+        {
+            FastPath.Encoder(this, x, mask, result);   // the same steps over reused scratch memory (Inference/FastPath.cs)
+            return;
+        }
         if (Options.NormFirst)
         {
             var attended = SelfAttention.Forward(Norm1.Forward(x), mask, needWeights: false).Output; // MultiHead(LN(x)), W_O included
