@@ -4,7 +4,9 @@
 // token blocks), each a few milliseconds. With the .NET thread pool a worker that finds no work soon blocks, and on a
 // virtual machine a blocked core may be descheduled by the host: waking it took milliseconds in 7–20% of encoder-layer
 // calls here, and a late worker leaves its share to the caller, so such a call ran at one core's speed. Team workers
-// spin for a while after each region instead, so the next region finds them running; after SpinTime of idleness they block.
+// spin for a while after each region instead, so the next region finds them running; after SpinTime of idleness they block,
+// and after IdleExit of blocking they end: an idle process keeps no spinning thread and, soon, no worker at all. The next
+// region starts them again.
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
@@ -16,23 +18,31 @@ internal sealed class WorkerTeam
     /// a program that calls the library now and then hardly notices the spinning.</summary>
     public static readonly TimeSpan SpinTime = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>How long a blocked worker waits for a region before its thread ends.</summary>
+    public static readonly TimeSpan IdleExit = TimeSpan.FromSeconds(5);
+
     /// <summary>One team for the process: a worker per core besides the caller's.</summary>
-    public static WorkerTeam Shared { get; } = new(Environment.ProcessorCount - 1, SpinTime);
+    public static WorkerTeam Shared { get; } = new(Environment.ProcessorCount - 1, SpinTime, IdleExit);
 
     private readonly int _workerCount;
     private readonly long _spinTicks;
+    private readonly TimeSpan _idleExit;
+    private int _live;
     private readonly object _gate = new();
     private readonly Lock _startLock = new();
-    private volatile bool _started;
     private Region? _region;
     private int _generation;
     private int _busy;
 
-    public WorkerTeam(int workerCount, TimeSpan spinTime)
+    public WorkerTeam(int workerCount, TimeSpan spinTime, TimeSpan idleExit)
     {
         _workerCount = Math.Max(0, workerCount);
         _spinTicks = (long)(spinTime.TotalSeconds * Stopwatch.Frequency);
+        _idleExit = idleExit;
     }
+
+    /// <summary>How many worker threads are running now (for tests).</summary>
+    public int LiveWorkers => Volatile.Read(ref _live);
 
     /// <summary>
     /// Calls <paramref name="body"/>(i) for i = 0 … <paramref name="count"/> − 1 on the calling thread and at most
@@ -70,33 +80,33 @@ internal sealed class WorkerTeam
 
     private void EnsureStarted()
     {
-        if (_started)
+        if (Volatile.Read(ref _live) >= _workerCount)
         {
             return;
         }
         lock (_startLock)
         {
-            if (_started)
+            while (Volatile.Read(ref _live) < _workerCount)
             {
-                return;
-            }
-            for (var i = 0; i < _workerCount; i++)
-            {
+                Interlocked.Increment(ref _live);
                 // UnsafeStart: a worker must not keep the first caller's execution context (its frozen-weights scope, say);
                 // each region brings its own.
-                new Thread(Serve) { IsBackground = true, Name = $"Attention worker {i + 1}" }.UnsafeStart(Volatile.Read(ref _generation));
+                new Thread(Serve) { IsBackground = true, Name = "Attention worker" }.UnsafeStart(Volatile.Read(ref _generation));
             }
-            _started = true;
         }
     }
 
-    /// <summary>A worker's life: wait for a new region, take part in it, repeat.</summary>
+    /// <summary>A worker's life: wait for a new region, take part in it, repeat; end after IdleExit without one.</summary>
     private void Serve(object? firstGeneration)
     {
         var seen = (int)firstGeneration!;
         while (true)
         {
-            seen = AwaitGeneration(seen);
+            if (AwaitGeneration(seen) is not { } generation)
+            {
+                return;   // idle too long: this thread ends (and was already counted out)
+            }
+            seen = generation;
             var region = Volatile.Read(ref _region)!;
             if (!region.TryJoin())
             {
@@ -113,8 +123,9 @@ internal sealed class WorkerTeam
         }
     }
 
-    /// <summary>Spins until the generation moves past <paramref name="seen"/>, or blocks once it has spun for SpinTime.</summary>
-    private int AwaitGeneration(int seen)
+    /// <summary>Spins until the generation moves past <paramref name="seen"/>, then blocks once it has spun for SpinTime;
+    /// null when it has been blocked for IdleExit with nothing new (the worker is then counted out).</summary>
+    private int? AwaitGeneration(int seen)
     {
         var deadline = Stopwatch.GetTimestamp() + _spinTicks;
         for (var i = 1; ; i++)
@@ -134,7 +145,11 @@ internal sealed class WorkerTeam
         {
             while (Volatile.Read(ref _generation) == seen)
             {
-                Monitor.Wait(_gate);
+                if (!Monitor.Wait(_gate, _idleExit) && Volatile.Read(ref _generation) == seen)
+                {
+                    Interlocked.Decrement(ref _live);
+                    return null;
+                }
             }
             return Volatile.Read(ref _generation);
         }

@@ -2,7 +2,6 @@
 //   PE(pos, 2i)   = sin(pos / 10000^(2i / d_model))
 //   PE(pos, 2i+1) = cos(pos / 10000^(2i / d_model))
 // Each pair of columns is a sine and cosine of one frequency, from 1 down to 1/10000 radians per position.
-using System.Collections.Concurrent;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Layers;
@@ -11,21 +10,21 @@ namespace Attention.Layers;
 /// <remarks>
 /// Angles are computed in double and rounded to float32 once, so position 4999 is as exact as position 1 (the
 /// Annotated Transformer's float32 version drifts by about 1e-4 there). With an odd d_model the last column is a sine.
-/// The table is built once per (d_model, max length) and shared by every instance; it has no parameters to train.
+/// Each instance owns its table (max length × d_model floats; 78 MB for 4096 × 5000) and it goes with the instance;
+/// it has no parameters to train.
 /// </remarks>
 public sealed class SinusoidalPositionalEncoding : IPositionalEncoding
 {
-    private static readonly ConcurrentDictionary<(int ModelDim, int MaxLength), Lazy<Matrix<float>>> Tables = new();
     private readonly Matrix<float> _table;
 
-    /// <summary>Creates (or reuses) the table for <paramref name="modelDim"/> columns and <paramref name="maxLength"/> positions.</summary>
+    /// <summary>Creates the table for <paramref name="modelDim"/> columns and <paramref name="maxLength"/> positions.</summary>
     /// <param name="modelDim">d_model, at least 1.</param>
     /// <param name="maxLength">Number of positions, at least 1 (PyTorch tutorials use 5000).</param>
     public SinusoidalPositionalEncoding(int modelDim, int maxLength = 5000)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(modelDim);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxLength);
-        _table = Tables.GetOrAdd((modelDim, maxLength), key => new Lazy<Matrix<float>>(() => Build(key.ModelDim, key.MaxLength))).Value;
+        _table = Build(modelDim, maxLength);
     }
 
     /// <inheritdoc />

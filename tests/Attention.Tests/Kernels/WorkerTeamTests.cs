@@ -23,7 +23,7 @@ public class WorkerTeamTests
     [InlineData(64, 4)]
     public void Every_index_runs_exactly_once(int count, int threads)
     {
-        var team = new WorkerTeam(workerCount: 3, TimeSpan.FromMilliseconds(1));
+        var team = new WorkerTeam(workerCount: 3, TimeSpan.FromMilliseconds(1), WorkerTeam.IdleExit);
         for (var round = 0; round < 20; round++)
         {
             var runs = new int[count];
@@ -33,11 +33,30 @@ public class WorkerTeamTests
     }
 
     [Fact]
+    public void Idle_workers_end_their_threads_and_the_next_region_starts_them_again()
+    {
+        // A process that has stopped calling the library keeps no worker threads: each ends after IdleExit of waiting.
+        var team = new WorkerTeam(workerCount: 2, TimeSpan.Zero, TimeSpan.FromMilliseconds(50));
+        team.TryRun(8, 3, _ => Thread.Sleep(1)).Should().BeTrue();
+        team.LiveWorkers.Should().Be(2);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (team.LiveWorkers > 0 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(20);
+        }
+        team.LiveWorkers.Should().Be(0, "both workers waited longer than 50 ms for a region");
+        var runs = new int[8];
+        team.TryRun(8, 3, i => Interlocked.Increment(ref runs[i])).Should().BeTrue();
+        runs.Should().AllBeEquivalentTo(1);
+        team.LiveWorkers.Should().Be(2, "the region started them again");
+    }
+
+    [Fact]
     public void A_worker_takes_part_and_a_sleeping_worker_wakes_for_the_next_region()
     {
         // Index 0 waits until another thread has started index 1, so the region can only finish if a worker joins. A team
         // that never spins puts its worker to sleep after every region: each round below has to wake it.
-        var team = new WorkerTeam(workerCount: 1, TimeSpan.Zero);
+        var team = new WorkerTeam(workerCount: 1, TimeSpan.Zero, WorkerTeam.IdleExit);
         for (var round = 0; round < 5; round++)
         {
             using var secondStarted = new ManualResetEventSlim();
@@ -62,7 +81,7 @@ public class WorkerTeamTests
     [Fact]
     public void A_caller_limited_to_one_thread_runs_every_index_itself()
     {
-        var team = new WorkerTeam(workerCount: 2, TimeSpan.FromMilliseconds(1));
+        var team = new WorkerTeam(workerCount: 2, TimeSpan.FromMilliseconds(1), WorkerTeam.IdleExit);
         var threads = new ConcurrentBag<int>();
         team.TryRun(50, 1, i => { threads.Add(Environment.CurrentManagedThreadId); Thread.SpinWait(1000); }).Should().BeTrue();
         threads.Should().HaveCount(50).And.OnlyContain(id => id == Environment.CurrentManagedThreadId);
@@ -73,7 +92,7 @@ public class WorkerTeamTests
     {
         // The thread count a body sees is Parallelism's async-local setting; a worker that ran outside the caller's flow
         // would see the machine's default instead of 7.
-        var team = new WorkerTeam(workerCount: 1, TimeSpan.Zero);
+        var team = new WorkerTeam(workerCount: 1, TimeSpan.Zero, WorkerTeam.IdleExit);
         team.TryRun(1, 2, _ => { }).Should().BeTrue(); // the worker starts here, outside the setting below
         using var secondStarted = new ManualResetEventSlim();
         var seen = new int[2];
@@ -98,7 +117,7 @@ public class WorkerTeamTests
     [Fact]
     public void The_first_exception_of_a_body_is_rethrown_as_it_is_after_the_other_indices_ran()
     {
-        var team = new WorkerTeam(workerCount: 1, TimeSpan.FromMilliseconds(1));
+        var team = new WorkerTeam(workerCount: 1, TimeSpan.FromMilliseconds(1), WorkerTeam.IdleExit);
         var runs = new int[8];
         var run = () => team.TryRun(8, 2, i =>
         {
@@ -117,7 +136,7 @@ public class WorkerTeamTests
     public async Task A_second_caller_finds_the_team_busy_and_is_told_so()
     {
         // While one caller's region runs, another thread's TryRun returns false at once (Parallelism.For then uses the thread pool).
-        var team = new WorkerTeam(workerCount: 1, TimeSpan.FromMilliseconds(1));
+        var team = new WorkerTeam(workerCount: 1, TimeSpan.FromMilliseconds(1), WorkerTeam.IdleExit);
         using var inside = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var first = Task.Run(() => team.TryRun(1, 1, _ => { inside.Set(); release.Wait(Patience); }));
@@ -132,7 +151,7 @@ public class WorkerTeamTests
     [Fact]
     public void A_team_without_workers_declines()
     {
-        new WorkerTeam(workerCount: 0, TimeSpan.Zero).TryRun(3, 2, _ => { }).Should().BeFalse();
+        new WorkerTeam(workerCount: 0, TimeSpan.Zero, WorkerTeam.IdleExit).TryRun(3, 2, _ => { }).Should().BeFalse();
     }
 
     [Fact]
