@@ -14,7 +14,7 @@ through float64, so parsing it as a double and casting to float gives the same b
 import os
 
 # PyTorch's vectorised normal_ and uniform_ paths depend on the CPU capability; the library
-# reproduces the avx2 variant (see shared/reference/torch-rng.md), so pin it before importing torch.
+# reproduces the avx2 variant (see docs/torch-rng.md), so pin it before importing torch.
 os.environ["ATEN_CPU_CAPABILITY"] = "avx2"
 
 import hashlib

@@ -1,5 +1,5 @@
 // PyTorch's CPU generator (ATen's mt19937 + its float32 distributions), reproduced bit for bit.
-// The algorithm is described in shared/reference/torch-rng.md; this is the "avx2" variant, which
+// The algorithm is described in docs/torch-rng.md; this is the "avx2" variant, which
 // uses only float32 arithmetic and fused multiply-adds, so it gives the same bits on every OS.
 using MathNet.Numerics.LinearAlgebra;
 

@@ -146,4 +146,69 @@ public class FusedAttentionTests
         FusedAttention.Forward(new float[3 * 4], [], [], output, 3, 0, 4, 2, null, 0.5f);
         output.Should().Equal(0, 0, 0, 0, 0, 0);
     }
+
+    [Theory]
+    [InlineData(512, 512, "causal+padding")]
+    [InlineData(512, 300, "padding")]
+    [InlineData(512, 512, "none")]
+    public void Eight_heads_of_64_over_512_queries_agree_with_attention_computed_in_double(int n, int m, string maskKind)
+    {
+        // The size of one layer of the paper's base model (d_model 512 = 8 heads of 64) at 512 tokens, against a
+        // reference that computes every score, exponential and sum in double: no float32 path checks itself here.
+        const int heads = 8, d = 64;
+        var (q, k, v) = (RandomMatrices.Uniform(n, heads * d, 31), RandomMatrices.Uniform(m, heads * d, 32), RandomMatrices.Uniform(m, heads * d, 33));
+        var padding = AttentionMask.KeyPadding(keyCount: m, length: m - 37);
+        var mask = maskKind switch
+        {
+            "causal+padding" => AttentionMask.Combine(AttentionMask.Causal, padding),
+            "padding" => padding,
+            _ => null,
+        };
+        var output = new float[n * heads * d];
+        FusedAttention.Forward(q.ToColumnMajorArray(), k.ToColumnMajorArray(), v.ToColumnMajorArray(), output, n, m, d, d, mask, 0.125f, heads);
+        var expected = DoubleReference(q, k, v, heads, d, mask);
+        Expect.Close(Matrix<float>.Build.Dense(n, heads * d, output), expected, relative: 1e-5f, absolute: 1e-6f, what: $"8 heads, {n} × {m}, {maskKind}");
+    }
+
+    /// <summary>softmax(Q_h·K_hᵀ/8 + mask)·V_h for each head h, in double throughout, rounded to float at the end.</summary>
+    private static Matrix<float> DoubleReference(Matrix<float> q, Matrix<float> k, Matrix<float> v, int heads, int d, AttentionMask? mask)
+    {
+        var (n, m) = (q.RowCount, k.RowCount);
+        var (qs, ks, vs) = (q.ToColumnMajorArray(), k.ToColumnMajorArray(), v.ToColumnMajorArray()); // (i, p) at i + p·rows
+        var result = Matrix<float>.Build.Dense(n, heads * d);
+        var weights = new double[m];
+        for (var h = 0; h < heads; h++)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var max = double.NegativeInfinity;
+                for (var j = 0; j < m; j++)
+                {
+                    var score = 0.0;
+                    for (var p = h * d; p < (h + 1) * d; p++)
+                    {
+                        score += (double)qs[i + p * n] * ks[j + p * m];
+                    }
+                    weights[j] = score / Math.Sqrt(d) + (mask?.BiasAt(i, j) ?? 0.0f);
+                    max = Math.Max(max, weights[j]);
+                }
+                var sum = 0.0;
+                for (var j = 0; j < m; j++)
+                {
+                    weights[j] = double.IsNegativeInfinity(weights[j]) ? 0.0 : Math.Exp(weights[j] - max);
+                    sum += weights[j];
+                }
+                for (var c = h * d; c < (h + 1) * d; c++)
+                {
+                    var z = 0.0;
+                    for (var j = 0; j < m; j++)
+                    {
+                        z += weights[j] * vs[j + c * m];
+                    }
+                    result[i, c] = (float)(z / sum);
+                }
+            }
+        }
+        return result;
+    }
 }

@@ -16,7 +16,7 @@ public class TorchGeneratorTests
     [Fact]
     public void Seed_123_gives_the_first_outputs_of_std_mt19937()
     {
-        // std::mt19937 gen(123); gen(); gen();  (the values quoted in shared/reference/torch-rng.md)
+        // std::mt19937 gen(123); gen(); gen();  (the values quoted in docs/torch-rng.md)
         var generator = new TorchGenerator(123);
         generator.NextUInt32().Should().Be(2991312382u);
         generator.NextUInt32().Should().Be(3062119789u);
