@@ -8,8 +8,8 @@
 // given back at its end: the next call finds the same memory already mapped and in cache. Tests hold it equal to the
 // lessons on every option.
 //
-// It runs only when it computes what the lesson would: evaluation (every dropout is the identity), no attention
-// weights asked for, no KV cache. Switch it off for the process with Enabled = false, or for one flow with Use(false).
+// It runs only when it computes what the lesson would: evaluation (every dropout is the identity) and no attention
+// weights asked for; with a KV cache it reads the cache's keys and values in place. Switch it off for the process with Enabled = false, or for one flow with Use(false).
 using Attention.Kernels;
 using Attention.Layers;
 using Attention.Mechanisms;
@@ -21,8 +21,8 @@ namespace Attention.Inference;
 /// <summary>The switch for the inference fast path of <see cref="MultiHeadAttention"/>, <see cref="EncoderLayer"/> and
 /// <see cref="DecoderLayer"/>: the same sub-steps over reused scratch memory instead of new matrices.</summary>
 /// <remarks>
-/// <para>On by default. It runs only where it computes what the readable path computes: in evaluation mode, when no
-/// attention weights are asked for, and without a KV cache. Results agree with the readable path to float rounding
+/// <para>On by default. It runs only where it computes what the readable path computes: in evaluation mode and when no
+/// attention weights are asked for (with or without a KV cache). Results agree with the readable path to float rounding
 /// (the tests hold them to 1e-6 relative; most are bit-identical).</para>
 /// <para>Measured gain on one core (d_model 512, 8 heads, 512 tokens): see <c>docs/performance.md</c>.</para>
 /// </remarks>
@@ -52,17 +52,40 @@ public static class FastPath
     internal static void Attention(MultiHeadAttention attention, ReadOnlySpan<float> query, int n, ReadOnlySpan<float> key, ReadOnlySpan<float> value, int m,
         AttentionMask? mask, Span<float> output, Workspace workspace)
     {
-        var (e, d) = (attention.ModelDim, attention.HeadDim);
-        var q = workspace.Rent(n * e);
+        var e = attention.ModelDim;
         var k = workspace.Rent(m * e);
         var v = workspace.Rent(m * e);
-        var concat = workspace.Rent(n * e);
-        MatrixMultiply.Linear(query, n, attention.WQ, attention.QueryProjection.Bias, q);       // Q = query·W_Qᵀ + b_Q
         MatrixMultiply.Linear(key, m, attention.WK, attention.KeyProjection.Bias, k);          // K = key·W_Kᵀ + b_K
         MatrixMultiply.Linear(value, m, attention.WV, attention.ValueProjection.Bias, v);      // V = value·W_Vᵀ + b_V
+        AttendProjected(attention, query, n, k, v, m, mask, output, workspace);
+    }
+
+    /// <summary>The rest of multi-head attention, from keys and values projected already (the KV cache's, or just made).</summary>
+    private static void AttendProjected(MultiHeadAttention attention, ReadOnlySpan<float> query, int n, ReadOnlySpan<float> k, ReadOnlySpan<float> v, int m,
+        AttentionMask? mask, Span<float> output, Workspace workspace)
+    {
+        var (e, d) = (attention.ModelDim, attention.HeadDim);
+        var q = workspace.Rent(n * e);
+        var concat = workspace.Rent(n * e);
+        MatrixMultiply.Linear(query, n, attention.WQ, attention.QueryProjection.Bias, q);       // Q = query·W_Qᵀ + b_Q
         // Column-major storage keeps head i's d_k columns contiguous: the kernel takes every head in place, no split copies.
         FusedAttention.Forward(q, k, v, concat, n, m, d, d, mask, 1.0f / MathF.Sqrt(d), attention.HeadCount);
         MatrixMultiply.Linear(concat, n, attention.WO, attention.OutputProjection.Bias, output); // Concat·W_Oᵀ + b_O
+    }
+
+    /// <summary>Self-attention of new target rows through a KV cache: their keys and values join it, then they attend to all.</summary>
+    private static void CachedSelfAttention(MultiHeadAttention attention, LayerCache cache, ReadOnlySpan<float> rows, int n, Span<float> output, Workspace workspace)
+    {
+        var (keys, values, mask) = cache.ExtendSelf(attention, Matrix<float>.Build.Dense(n, attention.ModelDim, rows.ToArray()));
+        AttendProjected(attention, rows, n, Storage.ColumnMajor(keys), Storage.ColumnMajor(values), keys.RowCount, mask, output, workspace);
+    }
+
+    /// <summary>Cross-attention of new target rows to the memory, whose keys and values the cache projected once.</summary>
+    private static void CachedCrossAttention(MultiHeadAttention attention, LayerCache cache, ReadOnlySpan<float> rows, int n, Matrix<float> memory,
+        AttentionMask? memoryMask, Span<float> output, Workspace workspace)
+    {
+        var (keys, values) = cache.MemoryKeysAndValues(attention, memory);
+        AttendProjected(attention, rows, n, Storage.ColumnMajor(keys), Storage.ColumnMajor(values), keys.RowCount, memoryMask, output, workspace);
     }
 
     /// <summary><see cref="EncoderLayer.Forward(Matrix{float}, AttentionMask?, Matrix{float})"/> over scratch memory.</summary>
@@ -93,13 +116,14 @@ public static class FastPath
         }
     }
 
-    /// <summary>The decoder layer over the whole target (no cache, no weights) over scratch memory.</summary>
-    internal static void Decoder(DecoderLayer layer, Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, Matrix<float> result)
+    /// <summary>The decoder layer (no weights) over scratch memory: the whole target, or with a <paramref name="cache"/>
+    /// the newest target rows.</summary>
+    internal static void Decoder(DecoderLayer layer, Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask,
+        LayerCache? cache, Matrix<float> result)
     {
         var (n, m, size) = (x.RowCount, memory.RowCount, x.RowCount * layer.Options.ModelDim);
         using var workspace = new Workspace();
         var input = Storage.ColumnMajor(x).AsSpan(0, size);
-        var source = Storage.ColumnMajor(memory).AsSpan(0, m * layer.Options.ModelDim);
         var output = Storage.ColumnMajor(result).AsSpan(0, size);
         var x1 = workspace.Rent(size);
         var x2 = workspace.Rent(size);
@@ -108,10 +132,10 @@ public static class FastPath
         {
             var normed = workspace.Rent(size);
             Norm(layer.Norm1, input, n, normed);
-            Attention(layer.SelfAttention, normed, n, normed, normed, n, targetMask, sublayer, workspace);
+            SelfAttention(normed, sublayer);
             VectorOps.Add(input, sublayer, x1, SimdDispatch.Current);                    // x₁ = x + MaskedSelfAttention(LN(x))
             Norm(layer.Norm2, x1, n, normed);
-            Attention(layer.CrossAttention, normed, n, source, source, m, memoryMask, sublayer, workspace);
+            CrossAttention(normed, sublayer);
             VectorOps.Add(x1, sublayer, x2, SimdDispatch.Current);                       // x₂ = x₁ + CrossAttention(LN(x₁), memory)
             Norm(layer.Norm3, x2, n, normed);
             FeedForward(layer.FeedForward, normed, n, sublayer, workspace);
@@ -119,12 +143,37 @@ public static class FastPath
         }
         else
         {
-            Attention(layer.SelfAttention, input, n, input, input, n, targetMask, sublayer, workspace);
+            SelfAttention(input, sublayer);
             AddAndNorm(layer.Norm1, input, sublayer, n, x1);                             // x₁ = LN(x + MaskedSelfAttention(x))
-            Attention(layer.CrossAttention, x1, n, source, source, m, memoryMask, sublayer, workspace);
+            CrossAttention(x1, sublayer);
             AddAndNorm(layer.Norm2, x1, sublayer, n, x2);                                // x₂ = LN(x₁ + CrossAttention(x₁, memory))
             FeedForward(layer.FeedForward, x2, n, sublayer, workspace);
             AddAndNorm(layer.Norm3, x2, sublayer, n, output);                            // LN(x₂ + FFN(x₂))
+        }
+
+        void SelfAttention(ReadOnlySpan<float> rows, Span<float> attended)
+        {
+            if (cache is null)
+            {
+                Attention(layer.SelfAttention, rows, n, rows, rows, n, targetMask, attended, workspace);
+            }
+            else
+            {
+                CachedSelfAttention(layer.SelfAttention, cache, rows, n, attended, workspace);
+            }
+        }
+
+        void CrossAttention(ReadOnlySpan<float> rows, Span<float> attended)
+        {
+            if (cache is null)
+            {
+                var memoryValues = Storage.ColumnMajor(memory).AsSpan(0, m * layer.Options.ModelDim);
+                Attention(layer.CrossAttention, rows, n, memoryValues, memoryValues, m, memoryMask, attended, workspace);
+            }
+            else
+            {
+                CachedCrossAttention(layer.CrossAttention, cache, rows, n, memory, memoryMask, attended, workspace);
+            }
         }
     }
 

@@ -40,18 +40,34 @@ internal sealed class LayerCache
     /// <summary>Self-attention of the new rows <paramref name="x"/> [r × d] over all cached rows plus themselves.</summary>
     public MultiHeadAttentionOutput AttendToSelf(MultiHeadAttention attention, Matrix<float> x, bool needWeights)
     {
+        var (keys, values, mask) = ExtendSelf(attention, x);
+        var queries = attention.QueryProjection.Forward(x);                     // [r × d]
+        return attention.Attend((queries, keys, values), mask, needWeights, result: null);
+    }
+
+    /// <summary>Adds the new rows' keys and values [r × d] to the cache and returns all of them [t × d], with the mask
+    /// under which the new rows see them.</summary>
+    public (Matrix<float> Keys, Matrix<float> Values, AttentionMask Mask) ExtendSelf(MultiHeadAttention attention, Matrix<float> x)
+    {
         var earlier = Length;
         var keys = attention.KeyProjection.Forward(x);     // [r × d], the new tokens' keys
         var values = attention.ValueProjection.Forward(x);
         _selfKeys = _selfKeys is null ? keys : _selfKeys.Stack(keys);           // [t × d]
         _selfValues = _selfValues is null ? values : _selfValues.Stack(values);
-        var queries = attention.QueryProjection.Forward(x);                     // [r × d]
         // New row i stands at position earlier + i: it sees every cached key and the new ones up to itself.
-        return attention.Attend((queries, _selfKeys, _selfValues), AttentionMask.CausalFrom(earlier), needWeights, result: null);
+        return (_selfKeys, _selfValues, AttentionMask.CausalFrom(earlier));
     }
 
     /// <summary>Cross-attention of the new rows over the memory, whose keys and values are projected once.</summary>
     public MultiHeadAttentionOutput AttendToMemory(MultiHeadAttention attention, Matrix<float> x, Matrix<float> memory, AttentionMask? memoryMask, bool needWeights)
+    {
+        var (keys, values) = MemoryKeysAndValues(attention, memory);
+        memoryMask?.RequireFits(x.RowCount, memory.RowCount, nameof(memoryMask));
+        return attention.Attend((attention.QueryProjection.Forward(x), keys, values), memoryMask, needWeights, result: null);
+    }
+
+    /// <summary>The memory's keys and values [n × d], projected on first use.</summary>
+    public (Matrix<float> Keys, Matrix<float> Values) MemoryKeysAndValues(MultiHeadAttention attention, Matrix<float> memory)
     {
         _memoryKeys ??= attention.KeyProjection.Forward(memory);
         _memoryValues ??= attention.ValueProjection.Forward(memory);
@@ -59,8 +75,7 @@ internal sealed class LayerCache
         {
             throw new ArgumentException($"This cache was filled for a memory of {_memoryKeys.RowCount} tokens, but the memory now has {memory.RowCount}; use a new cache per source.", nameof(memory));
         }
-        memoryMask?.RequireFits(x.RowCount, memory.RowCount, nameof(memoryMask));
-        return attention.Attend((attention.QueryProjection.Forward(x), _memoryKeys, _memoryValues), memoryMask, needWeights, result: null);
+        return (_memoryKeys, _memoryValues!);
     }
 
     // Matrices are replaced, never changed in place, so a clone may share them.

@@ -138,9 +138,9 @@ public sealed class DecoderLayer
     internal void Forward(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, LayerCache? cache,
         List<(Matrix<float> Self, Matrix<float> Cross)>? weights, Matrix<float> result)
     {
-        if (cache is null && weights is null && FastPath.Applies(Dropout1, Dropout2, Dropout3, FeedForward.Dropout))
+        if (weights is null && FastPath.Applies(Dropout1, Dropout2, Dropout3, FeedForward.Dropout))
         {
-            FastPath.Decoder(this, x, memory, targetMask, memoryMask, result);   // the same steps over reused scratch memory (Inference/FastPath.cs)
+            FastPath.Decoder(this, x, memory, targetMask, memoryMask, cache, result);   // the same steps over reused scratch memory (Inference/FastPath.cs)
             return;
         }
         MultiHeadAttentionOutput self, cross;

@@ -65,6 +65,33 @@ public class FastPathTests
     }
 
     [Theory]
+    [InlineData(false, 1)]
+    [InlineData(false, 2)]
+    [InlineData(true, 1)]
+    [InlineData(true, 2)]
+    public void Cached_decoder_steps_on_the_fast_path_equal_the_readable_steps(bool normFirst, int threads)
+    {
+        // A prefix of 200 target rows at once, then single rows: the fast path reads the cache's keys and values in place.
+        var decoder = new Decoder(Options with { NormFirst = normFirst }, new TorchGenerator(14));
+        foreach (var layer in decoder.Layers)
+        {
+            Perturb(layer.Norm1, 26);
+            Perturb(layer.Norm3, 27);
+        }
+        var (target, memory) = (RandomMatrices.Uniform(205, 128, 15), RandomMatrices.Uniform(131, 128, 16));
+        var memoryMask = AttentionMask.KeyPadding(keyCount: 131, length: 125);
+        var (fastCache, readableCache) = (decoder.CreateCache(), decoder.CreateCache());
+        foreach (var (first, rows) in new[] { (0, 200), (200, 1), (201, 1), (202, 3) })
+        {
+            var step = target.SubMatrix(first, rows, 0, 128);
+            var fast = Run(true, threads, () => decoder.Forward(step, memory, fastCache, memoryMask));
+            var readable = Run(false, threads, () => decoder.Forward(step, memory, readableCache, memoryMask));
+            Expect.Close(fast, readable, relative: 1e-6f, absolute: 1e-6f, what: $"rows {first}–{first + rows - 1}, norm first {normFirst}, {threads} threads");
+        }
+        fastCache.Length.Should().Be(205);
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public void Cross_attention_with_other_key_and_value_widths_takes_the_fast_path_to_the_same_result(int threads)
