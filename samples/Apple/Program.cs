@@ -5,7 +5,7 @@
 // The weights are untrained (random, seeded): the pictures show the mechanism, not meaning. Nothing here "knows"
 // that Apple the company differs from the fruit; a trained model would learn that from data.
 //
-//   dotnet run --project samples/Apple [-- --out <folder for the SVG files>]
+//   dotnet run --project samples/Apple [-- --out <folder for the SVG files>] [--threads <n>]
 using Attention.Layers;
 using Attention.Mechanisms;
 using Attention.Randomness;
@@ -13,7 +13,7 @@ using Attention.Samples;
 using Attention.Tokenization;
 using Attention.Visualization;
 
-var outputFolder = args.Length == 2 && args[0] == "--out" ? args[1] : Path.Combine("artifacts", "Apple");
+var outputFolder = SampleArguments.Apply(args, "Apple");
 string[] sentences =
 [
     "I enjoy eating apples, and I also love using Apple products.",

@@ -2,7 +2,7 @@
 // step in C#. Every number printed here is the number the article prints, in PyTorch's format, because the
 // TorchGenerator reproduces torch.manual_seed(123) bit for bit.
 //
-//   dotnet run --project samples/LifeIsShort [-- --out <folder for the SVG files>]
+//   dotnet run --project samples/LifeIsShort [-- --out <folder for the SVG files>] [--threads <n>]
 using Attention.Layers;
 using Attention.Mechanisms;
 using Attention.Randomness;
@@ -12,7 +12,7 @@ using Attention.Samples;
 using MathNet.Numerics.LinearAlgebra;
 using Spectre.Console;
 
-var outputFolder = args.Length == 2 && args[0] == "--out" ? args[1] : Path.Combine("artifacts", "LifeIsShort");
+var outputFolder = SampleArguments.Apply(args, "LifeIsShort");
 const string sentence = "Life is short, eat dessert first";
 
 Print.Title("1. Tokenize: sorted distinct words become the vocabulary");

@@ -5,14 +5,14 @@
 // The model is UNTRAINED (seeded random weights), so the English it writes is random words: this sample shows the
 // machinery of inference, not a translation. A later lesson trains it.
 //
-//   dotnet run --project samples/Translate [-- --out <folder for the SVG files>]
+//   dotnet run --project samples/Translate [-- --out <folder for the SVG files>] [--threads <n>]
 using Attention.Randomness;
 using Attention.Samples;
 using Attention.Tokenization;
 using Attention.Transformers;
 using Attention.Visualization;
 
-var outputFolder = args.Length == 2 && args[0] == "--out" ? args[1] : Path.Combine("artifacts", "Translate");
+var outputFolder = SampleArguments.Apply(args, "Translate");
 const string korean = "안녕하세요, 만나서 반가워요";
 const string english = "Hello, nice to meet you";
 

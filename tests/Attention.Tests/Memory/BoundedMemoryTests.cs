@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Attention.Kernels;
 using Attention.Layers;
 using Attention.Randomness;
 using Attention.Tests.Support;
@@ -41,6 +42,23 @@ public class BoundedMemoryTests
         var before = SettledHeap();
         DecodeWithModelOfTenMegabytes();
         (SettledHeap() - before).Should().BeLessThan(Slack);
+    }
+
+    [Fact]
+    public void An_idle_process_spends_no_processor_time_after_inference()
+    {
+        // Parallel regions leave the kernels' workers spinning for up to 2 ms, then blocked: a second of idleness after
+        // a two-thread call must cost (almost) no processor time. A worker that kept spinning would cost about a second.
+        using (Parallelism.Use(2))
+        {
+            EncodeLongSequence();
+        }
+        Thread.Sleep(100);
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        var before = process.TotalProcessorTime;
+        Thread.Sleep(1000);
+        process.Refresh();
+        (process.TotalProcessorTime - before).Should().BeLessThan(TimeSpan.FromMilliseconds(100));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
