@@ -1,3 +1,4 @@
+using Attention.Inference;
 using Attention.Randomness;
 using Attention.Transformers;
 using Attention.Kernels;
@@ -10,7 +11,8 @@ namespace Attention.Benchmarks;
 /// nn.TransformerEncoderLayer's size in the issue (d_model 512, 8 heads, d_ff 2048, post-norm, ReLU, 512 tokens), set
 /// beside PyTorch 1.13 on the same machine: 22.8 ms on one core, 12.8 ms on two. The baseline composes the same layer
 /// from the public matrix calls (Norm1(x + Attention(x)), then Norm2(x₁ + FFN(x₁))) with attention keeping its weights,
-/// as a user would write it; <see cref="EncoderLayer.Forward(Matrix{float}, Mechanisms.AttentionMask?)"/> passes spans between fused sub-layers.
+/// as a user would write it; <see cref="EncoderLayer.Forward(Matrix{float}, Mechanisms.AttentionMask?)"/> runs the inference fast path,
+/// and the readable row the same lesson code with the fast path off.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(OneAndTwoCoresConfig))]
@@ -38,6 +40,16 @@ public class EncoderLayerBenchmarks
 
     [Benchmark]
     public Matrix<float> Layer_512x8x2048_seq512() => _layer.Forward(_x);
+
+    /// <summary>The same layer on the readable lesson path alone (<see cref="FastPath"/> off).</summary>
+    [Benchmark]
+    public Matrix<float> Readable_512x8x2048_seq512()
+    {
+        using (FastPath.Use(false))
+        {
+            return _layer.Forward(_x);
+        }
+    }
 
     /// <summary>The same call inside a <see cref="FrozenWeights"/> scope held across all iterations: every weight was packed
     /// for the product on the first call, as an inference server would run it.</summary>

@@ -1,3 +1,4 @@
+using Attention.Inference;
 using Attention.Mechanisms;
 using Attention.Randomness;
 using Attention.Kernels;
@@ -32,6 +33,17 @@ public class MultiHeadAttentionBenchmarks
 
     [Benchmark]
     public Matrix<float> Fused_512x8_seq512() => _attention.Forward(_x, needWeights: false).Output;
+
+    /// <summary>The same call on the readable lesson path alone (<see cref="FastPath"/> off): new matrices for Q, K, V,
+    /// each head and the concatenation.</summary>
+    [Benchmark]
+    public Matrix<float> Readable_512x8_seq512()
+    {
+        using (FastPath.Use(false))
+        {
+            return _attention.Forward(_x, needWeights: false).Output;
+        }
+    }
 
     /// <summary>The same call inside a <see cref="FrozenWeights"/> scope held across all iterations: every weight was packed
     /// for the product on the first call, as an inference server would run it.</summary>

@@ -99,12 +99,25 @@ public class FusedAttentionTests
     }
 
     [Fact]
-    public void Huge_scores_stay_finite()
+    public void Huge_scores_stay_finite_and_pick_the_one_key_that_wins()
     {
+        // Every query is [100 100 100 100]; the keys are uniform in [−100, 100) except key 123 = [100 100 100 100].
+        // Its score is 4 · 100 · 100 / √4 = 20,000, and every other key scores at least ~100 less (its components
+        // would all have to be within 0.5 of 100), so exp(other − max) underflows to 0: each output row is exactly
+        // value row 123, with no overflow on the way (a softmax that did not subtract the maximum would give ∞/∞).
         var q = Matrix<float>.Build.Dense(20, 4, 100.0f);
         var k = RandomMatrices.Uniform(300, 4, 7) * 100;
-        var fused = ScaledDotProductAttention.ComputeFused(q, k, RandomMatrices.Uniform(300, 2, 8));
-        fused.Enumerate().Should().OnlyContain(x => float.IsFinite(x));
+        k.SetRow(123, [100f, 100f, 100f, 100f]);
+        var v = RandomMatrices.Uniform(300, 2, 8);
+        foreach (var width in SimdDispatch.Available)
+        {
+            using var _ = SimdDispatch.Force(width);
+            var fused = ScaledDotProductAttention.ComputeFused(q, k, v);
+            for (var i = 0; i < 20; i++)
+            {
+                fused.Row(i).Should().Equal(v.Row(123), $"query {i} at {width}");
+            }
+        }
     }
 
     [Fact]
