@@ -64,14 +64,7 @@ public static class Elementwise
     /// <returns><paramref name="result"/>.</returns>
     public static Matrix<float> Relu(Matrix<float> x, Matrix<float> result)
     {
-        RequireSameShape(x, nameof(x), result, nameof(result));
-        var (source, target) = (Storage.ColumnMajor(x), Shapes.DenseArray(result, nameof(result)));
-        var size = x.RowCount * x.ColumnCount;
-        if (!ReferenceEquals(source, target))
-        {
-            source.AsSpan(0, size).CopyTo(target);
-        }
-        VectorOps.Relu(target.AsSpan(0, size), SimdDispatch.Current);
+        VectorOps.Relu(CopyInto(x, result), SimdDispatch.Current);
         return result;
     }
 
@@ -91,11 +84,7 @@ public static class Elementwise
     /// <returns><paramref name="result"/>.</returns>
     public static Matrix<float> Gelu(Matrix<float> x, Matrix<float> result)
     {
-        RequireSameShape(x, nameof(x), result, nameof(result));
-        var (source, target) = (Storage.ColumnMajor(x), Shapes.DenseArray(result, nameof(result)));
-        var size = x.RowCount * x.ColumnCount;
-        source.AsSpan(0, size).CopyTo(target);
-        Gelu(target.AsSpan(0, size));
+        Gelu(CopyInto(x, result));
         return result;
     }
 
@@ -106,6 +95,20 @@ public static class Elementwise
         {
             v = (float)(0.5 * v * (1.0 + SpecialFunctions.Erf(v / Math.Sqrt(2.0))));
         }
+    }
+
+    /// <summary>x's values in <paramref name="result"/>'s array (nothing to copy when they are the same), as the span an
+    /// in-place operation then rewrites.</summary>
+    private static Span<float> CopyInto(Matrix<float> x, Matrix<float> result)
+    {
+        RequireSameShape(x, nameof(x), result, nameof(result));
+        var (source, target) = (Storage.ColumnMajor(x), Shapes.DenseArray(result, nameof(result)));
+        var size = x.RowCount * x.ColumnCount;
+        if (!ReferenceEquals(source, target))
+        {
+            source.AsSpan(0, size).CopyTo(target);
+        }
+        return target.AsSpan(0, size);
     }
 
     private static void RequireSameShape(Matrix<float> x, string xName, Matrix<float> y, string yName)
