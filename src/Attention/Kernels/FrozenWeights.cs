@@ -19,10 +19,12 @@ namespace Attention.Kernels;
 /// <para>Inside the scope, a change to a <see cref="Layers.Linear.Weight"/> that has already been used is <b>not seen</b>:
 /// products keep reading the copy packed earlier. Change weights outside the scope (or start a new one). Biases are read
 /// on every call and may change.</para>
-/// <para>The packed copies take about as much memory as the weights. When a scope ends they are kept, weakly tied to
-/// their weights, for the next scope to pack into: memory the process has touched before costs far less than fresh pages
-/// (measured here: packing a 512 × 2048 weight into fresh memory 10 ms, into reused memory 0.5 ms). They are freed with
-/// their weights, or by <see cref="ReleaseMemory"/>.</para>
+/// <para>The packed copies take about as much memory as the weights. When a scope ends they are kept, tied to their
+/// weights (so they go with the model), for the next scope: if a weight still holds exactly the values its panels were
+/// packed from (checked bit for bit on the first use in the new scope, a read of both and no writes) the panels are used
+/// as they are; otherwise the weight is packed again into the same memory, so a weight changed between scopes (an
+/// optimizer step) is never served stale. Memory touched before costs far less than fresh pages (measured: packing a
+/// 512 × 2048 weight into fresh memory 10 ms, into reused memory 0.5 ms). <see cref="ReleaseMemory"/> frees them early.</para>
 /// <para>The scope belongs to the async flow that began it, and flows into the tasks and parallel loops it starts; other
 /// threads are not affected. Threads in one scope share one packed copy of each weight. Dispose the scope after the work
 /// inside it has finished. <see cref="Transformers.Generator"/> opens a scope of its own around each decoding call.</para>
@@ -40,8 +42,8 @@ public static class FrozenWeights
 {
     private static readonly AsyncLocal<Scope?> Current = new();
 
-    // Arrays of ended scopes, for the next scope that packs the same weight at the same width.
-    private static readonly ConditionalWeakTable<Matrix<float>, float[]?[]> Spare = [];
+    // Panels of ended scopes, for the next scope that needs the same weight at the same width.
+    private static readonly ConditionalWeakTable<Matrix<float>, PackedPanels?[]> Spare = [];
 
     /// <summary>Whether the calling async flow is inside a scope begun by <see cref="Begin"/>.</summary>
     public static bool IsActive => Current.Value is not null;
@@ -73,9 +75,9 @@ public static class FrozenWeights
 
     private static readonly int SlotCount = Slot(SimdWidth.Vector512) + 1;
 
-    private static float[]?[] NewSlots(Matrix<float> weight) => new float[]?[SlotCount];
+    private static PackedPanels?[] NewSlots(Matrix<float> weight) => new PackedPanels?[SlotCount];
 
-    private static float[]? TakeSpare(Matrix<float> weight, SimdWidth width)
+    private static PackedPanels? TakeSpare(Matrix<float> weight, SimdWidth width)
     {
         lock (Spare)
         {
@@ -83,17 +85,17 @@ public static class FrozenWeights
             {
                 return null;
             }
-            var array = slots[Slot(width)];
-            slots[Slot(width)] = null; // one scope owns an array at a time
-            return array;
+            var panels = slots[Slot(width)];
+            slots[Slot(width)] = null; // one scope owns the panels at a time
+            return panels;
         }
     }
 
-    private static void KeepSpare(Matrix<float> weight, SimdWidth width, float[] array)
+    private static void KeepSpare(Matrix<float> weight, SimdWidth width, PackedPanels panels)
     {
         lock (Spare)
         {
-            Spare.GetValue(weight, NewSlots)[Slot(width)] = array;
+            Spare.GetValue(weight, NewSlots)[Slot(width)] = panels;
         }
     }
 
@@ -116,11 +118,21 @@ public static class FrozenWeights
             if (slot is null)
             {
                 var (rows, columns) = (weight.RowCount, weight.ColumnCount);
-                var fresh = new Lazy<PackedPanels>(() =>
-                    PackedPanels.Pack(Storage.ColumnMajor(weight), rows, 1, columns, rows, width, TakeSpare(weight, width)));
+                var fresh = new Lazy<PackedPanels>(() => Reuse(weight, rows, columns, width));
                 slot = Interlocked.CompareExchange(ref slots[Slot(width)], fresh, null) ?? fresh; // one packing when threads race here
             }
             return slot.Value;
+        }
+
+        /// <summary>The panels an ended scope kept for this weight when they still hold its values; else the weight packed
+        /// again (into their memory when there is one).</summary>
+        private static PackedPanels Reuse(Matrix<float> weight, int rows, int columns, SimdWidth width)
+        {
+            var values = Storage.ColumnMajor(weight);   // Wᵀ(p, j) = W(j, p) at j + p·rows: B = Wᵀ has contiguous rows
+            var spare = TakeSpare(weight, width);
+            return spare is not null && spare.Holds(values, rows, 1, columns, rows, width)
+                ? spare
+                : PackedPanels.Pack(values, rows, 1, columns, rows, width, spare?.Data);
         }
 
         public void Dispose()
@@ -140,7 +152,7 @@ public static class FrozenWeights
                 {
                     if (slot is { IsValueCreated: true, Value: var panels })
                     {
-                        KeepSpare(weight, panels.Width, panels.Data);
+                        KeepSpare(weight, panels.Width, panels);
                     }
                 }
             }

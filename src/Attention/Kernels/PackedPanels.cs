@@ -5,6 +5,7 @@
 // of KC rows holds the panels of all n columns, in the same layout; since thread splits and NC steps both start on
 // panel boundaries, the block Gemm would have packed for (p0, jc) is a contiguous run of these panels.
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Attention.Kernels;
 
@@ -44,6 +45,42 @@ internal sealed unsafe class PackedPanels
             }
         }
         return new PackedPanels(width, k, n, data);
+    }
+
+    /// <summary>
+    /// Whether these panels hold B[k × n] exactly as <see cref="Pack"/> would pack it now, bit for bit: the check that lets a
+    /// later scope reuse a weight's panels without rewriting them, and never serve them once the weight has changed.
+    /// Reads B and the panels once and writes nothing. Only B with contiguous rows (columnStride 1: a Linear weight's
+    /// Wᵀ) is checked; any other B answers false, and is packed afresh.
+    /// </summary>
+    public bool Holds(ReadOnlySpan<float> b, int rowStride, int columnStride, int k, int n, SimdWidth width)
+    {
+        if (width != Width || k != K || n != N || columnStride != 1)
+        {
+            return false;
+        }
+        var nr = MicroKernel.Tile(width).Columns;
+        var paddedN = Gemm.RoundUp(n, nr);
+        var panels = MemoryMarshal.Cast<float, int>(Data.AsSpan());
+        var source = MemoryMarshal.Cast<float, int>(b);   // compared as bits: −0 and +0, and each NaN, are told apart
+        for (var p0 = 0; p0 < k; p0 += Gemm.KC)
+        {
+            var kc = Math.Min(Gemm.KC, k - p0);
+            for (var jr = 0; jr < n; jr += nr)
+            {
+                var cols = Math.Min(nr, n - jr);
+                var panel = (long)p0 * paddedN + (long)jr * kc;
+                for (var p = 0; p < kc; p++)
+                {
+                    var row = source.Slice((p0 + p) * rowStride + jr, cols);
+                    if (!row.SequenceEqual(panels.Slice((int)(panel + (long)p * nr), cols)))
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     /// <summary>Where in <see cref="Data"/> the block of rows <paramref name="p0"/> … (KC of them, or fewer at the end)

@@ -145,6 +145,35 @@ public class FrozenWeightsTests
     }
 
     [Fact]
+    public void A_later_scope_uses_the_kept_panels_as_they_are_while_the_weight_is_unchanged_and_repacks_after_one_ulp()
+    {
+        var linear = new Linear(300, 40, new TorchGenerator(15));
+        var width = SimdDispatch.Current;
+        PackedPanels First()
+        {
+            using (FrozenWeights.Begin())
+            {
+                return FrozenWeights.Transposed(linear.Weight, width)!;
+            }
+        }
+        var first = First();
+        First().Should().BeSameAs(first, "the weight still holds the values its panels were packed from");
+        linear.Weight[7, 123] = MathF.BitIncrement(linear.Weight[7, 123]);    // one ulp, as a small optimizer step might
+        var afterChange = First();
+        afterChange.Data.Should().BeSameAs(first.Data, "the changed weight is packed again into the kept memory");
+        var x = RandomMatrices.Uniform(3, 300, 16);
+        var expected = linear.Forward(x);
+        using (FrozenWeights.Begin())
+        {
+            Expect.BitExact(linear.Forward(x).ToColumnMajorArray(), expected.ToColumnMajorArray(), "after a one-ulp change between scopes");
+        }
+        linear.Weight[0, 0] = 0.0f;
+        var withPositiveZero = First();
+        linear.Weight[0, 0] = -0.0f;                                            // equal as numbers, different bits
+        First().Should().NotBeSameAs(withPositiveZero, "+0 and −0 are told apart: the weight is packed again");
+    }
+
+    [Fact]
     public void A_weight_changed_inside_the_scope_after_its_first_use_is_not_seen_until_the_scope_ends()
     {
         // The documented contract: inside the scope the products read the copy packed on first use.
