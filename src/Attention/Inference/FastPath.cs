@@ -48,6 +48,18 @@ public static class FastPath
 
     internal static bool Applies(params Dropout[] dropouts) => IsActive && dropouts.All(d => d.IsIdentity);
 
+    /// <summary><see cref="MultiHeadAttention"/> without weights over scratch memory, written into <paramref name="result"/> [n × E]
+    /// (which may be one of the inputs: it is written last).</summary>
+    internal static Matrix<float> Attention(MultiHeadAttention attention, Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask,
+        Matrix<float> result)
+    {
+        using var workspace = new Workspace();
+        var output = workspace.Rent(query.RowCount * attention.ModelDim);
+        Attention(attention, Storage.ColumnMajor(query), query.RowCount, Storage.ColumnMajor(key), Storage.ColumnMajor(value), key.RowCount, mask, output, workspace);
+        output.CopyTo(Shapes.DenseArray(result, nameof(result)));
+        return result;
+    }
+
     /// <summary>Multi-head attention without weights into <paramref name="output"/> [n × E]: Q, K, V, all heads fused, W_O.</summary>
     internal static void Attention(MultiHeadAttention attention, ReadOnlySpan<float> query, int n, ReadOnlySpan<float> key, ReadOnlySpan<float> value, int m,
         AttentionMask? mask, Span<float> output, Workspace workspace)

@@ -229,27 +229,6 @@ public sealed class AttentionMask
     /// <summary>For a causal mask, the number of keys query <paramref name="query"/> can see (i + offset + 1); for any other mask null.</summary>
     internal int? CausalKeyLimit(int query) => _causalOffset is { } offset ? query + offset + 1 : null;
 
-    /// <summary>Adds the mask to transposed logits: <paramref name="logitsT"/> is column-major [m × n], query i's scores in column i.</summary>
-    internal void AddTransposed(Span<float> logitsT, int queryCount, int keyCount)
-    {
-        if (_causalOffset is { } offset)
-        {
-            for (var i = 0; i < queryCount; i++)
-            {
-                var firstHidden = Math.Max(0, Math.Min(keyCount, i + offset + 1));
-                logitsT.Slice(i * keyCount + firstHidden, keyCount - firstHidden).Fill(float.NegativeInfinity);
-            }
-            return;
-        }
-        for (var i = 0; i < queryCount; i++)
-        {
-            for (var j = 0; j < keyCount; j++)
-            {
-                logitsT[i * keyCount + j] += Bias(i, j);
-            }
-        }
-    }
-
     /// <summary>
     /// Adds the mask to a block of scores held column-major with one query per row: <paramref name="scores"/>[i + j·ld] is
     /// query <paramref name="query0"/> + i against key <paramref name="key0"/> + j, for i &lt; rows and j &lt; keys.

@@ -219,7 +219,7 @@ public sealed class MultiHeadAttention
         CheckInputs(query, key, value, mask);
         if (!needWeights && FastPath.Applies())
         {
-            return new MultiHeadAttentionOutput(FastForward(query, key, value, mask, Storage.NewMatrix(query.RowCount, ModelDim)), null, null);
+            return new MultiHeadAttentionOutput(FastPath.Attention(this, query, key, value, mask, Storage.NewMatrix(query.RowCount, ModelDim)), null, null);
         }
         return Attend(Project(query, key, value), mask, needWeights, result: null);
     }
@@ -231,28 +231,18 @@ public sealed class MultiHeadAttention
     /// <param name="key">[m × kdim], the tokens looked at.</param>
     /// <param name="value">[m × vdim], what those tokens hand over.</param>
     /// <param name="mask">Optional mask fitting [n × m], or null.</param>
-    /// <param name="result">[n × E], a dense matrix other than the inputs; overwritten.</param>
-    /// <exception cref="ArgumentException">Shapes do not fit (the message names both shapes), or the result is not dense or is an input.</exception>
+    /// <param name="result">[n × E], a dense matrix; overwritten (it may be one of the inputs: it is written last).</param>
+    /// <exception cref="ArgumentException">Shapes do not fit (the message names both shapes), or the result is not dense.</exception>
     public void Forward(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask, Matrix<float> result)
     {
         CheckInputs(query, key, value, mask);
         Shapes.RequireShape(result, nameof(result), query.RowCount, ModelDim, "one row per query token");
         if (FastPath.Applies())
         {
-            FastForward(query, key, value, mask, result);
+            FastPath.Attention(this, query, key, value, mask, result);   // the same steps over reused scratch memory (Inference/FastPath.cs)
             return;
         }
         Attend(Project(query, key, value), mask, needWeights: false, result);
-    }
-
-    /// <summary>The same computation on the inference fast path (see <see cref="FastPath"/>), written into <paramref name="result"/>.</summary>
-    private Matrix<float> FastForward(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask, Matrix<float> result)
-    {
-        using var workspace = new Workspace();
-        var output = workspace.Rent(query.RowCount * ModelDim);   // the result may be an input: write it last
-        FastPath.Attention(this, Storage.ColumnMajor(query), query.RowCount, Storage.ColumnMajor(key), Storage.ColumnMajor(value), key.RowCount, mask, output, workspace);
-        output.CopyTo(Shapes.DenseArray(result, nameof(result)));
-        return result;
     }
 
     /// <summary>Step 1: Q = query·W_Qᵀ + b_Q, K = key·W_Kᵀ + b_K, V = value·W_Vᵀ + b_V, all heads at once.</summary>
