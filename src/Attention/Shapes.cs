@@ -68,4 +68,7 @@ internal static class Shapes
     public static float[] DenseArray(Matrix<float> result, string name) =>
         result.AsColumnMajorArray()
             ?? throw new ArgumentException($"{name} must be a dense matrix (the layer writes its column-major array), but it is a {result.GetType().Name}.", name);
+
+    /// <summary>Throws unless <paramref name="result"/> is a dense matrix, whose column-major array a layer can overwrite.</summary>
+    public static void RequireDense(Matrix<float> result, string name) => DenseArray(result, name);
 }

@@ -125,7 +125,7 @@ public sealed class DecoderLayer
         {
             throw new ArgumentException("result must not be the memory: cross-attention reads the memory until the last step.", nameof(result));
         }
-        Shapes.DenseArray(result, nameof(result));
+        Shapes.RequireDense(result, nameof(result));
         Forward(x, memory, targetMask, memoryMask, cache: null, weights: null, result);
     }
 

@@ -104,7 +104,7 @@ public sealed class EncoderLayer
         Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
         Shapes.RequireShape(result, nameof(result), x.RowCount, Options.ModelDim, "one row per token of x");
         mask?.RequireFits(x.RowCount, x.RowCount, nameof(mask));
-        Shapes.DenseArray(result, nameof(result));
+        Shapes.RequireDense(result, nameof(result));
         if (FastPath.Applies(Dropout1, Dropout2, FeedForward.Dropout))
         {
             FastPath.Encoder(this, x, mask, result);   // the same steps over reused scratch memory (Inference/FastPath.cs)
