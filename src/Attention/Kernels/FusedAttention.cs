@@ -208,7 +208,10 @@ public static unsafe class FusedAttention
                     MicroKernel.Run(job.Width, job.DK, qs + ir, ld, job.KT + (long)(j0 + jr) * job.DK, nr, s + ir + (long)jr * ld, ld, accumulate: false);
                 }
             }
-            job.Mask?.AddBlock(new Span<float>(s, ld * bc), ld, br, i0, j0, bc);
+            if (job.Mask is { } mask)
+            {
+                MaskBlock.Add(mask, new Span<float>(s, ld * bc), ld, br, i0, j0, bc);
+            }
             // pass 2: running max and sum, P = exp(S − m') in place, o rescaled
             OnlineSoftmax.Step(s, ld, ld, bc, runningMax, runningSum, o, job.DVPad, job.Width);
             // pass 3: o += P·V_blk; columns jr … of key j0 sit at vp + jr·m + j0·NR

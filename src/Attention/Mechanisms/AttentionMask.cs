@@ -1,7 +1,6 @@
 // "Attention Is All You Need", §3.2.3: "We implement this inside of scaled dot-product attention by masking out
 // (setting to −∞) all values in the input of the softmax which correspond to illegal connections."
 // A mask is therefore an additive bias on the scaled scores: 0 keeps a key, −∞ hides it, anything else shifts it.
-using Attention.Kernels;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Mechanisms;
@@ -18,7 +17,7 @@ namespace Attention.Mechanisms;
 /// </remarks>
 public sealed class AttentionMask
 {
-    // Exactly one of the four describes the mask; the fused kernel adds it a key column at a time (AddBlock).
+    // Exactly one of the four describes the mask; the fused kernel adds it a key column at a time (Kernels/MaskBlock.cs).
     private readonly int? _causalOffset;      // causal: key j is hidden from query i when j > i + offset
     private readonly float[]? _keyBias;       // key padding: one bias per key, the same for every query
     private readonly float[]? _table;         // boolean and additive: the whole [n × m] bias, column-major
@@ -229,53 +228,15 @@ public sealed class AttentionMask
     /// <summary>For a causal mask, the number of keys query <paramref name="query"/> can see (i + offset + 1); for any other mask null.</summary>
     internal int? CausalKeyLimit(int query) => _causalOffset is { } offset ? query + offset + 1 : null;
 
-    /// <summary>
-    /// Adds the mask to a block of scores held column-major with one query per row: <paramref name="scores"/>[i + j·ld] is
-    /// query <paramref name="query0"/> + i against key <paramref name="key0"/> + j, for i &lt; rows and j &lt; keys.
-    /// </summary>
-    /// <remarks>Each kind works a key column at a time: a causal mask hides the top of the column, a key padding mask adds one
-    /// constant to each column, a table adds a contiguous slice of its column. A combined mask adds its parts one after another,
-    /// which can differ from adding their sum by one rounding when two parts hold finite non-zero biases.</remarks>
-    internal void AddBlock(Span<float> scores, int ld, int rows, int query0, int key0, int keys)
-    {
-        if (_parts is not null)
-        {
-            foreach (var part in _parts)
-            {
-                part.AddBlock(scores, ld, rows, query0, key0, keys);
-            }
-            return;
-        }
-        for (var j = 0; j < keys; j++)
-        {
-            var column = scores.Slice(j * ld, rows);
-            var key = key0 + j;
-            if (_causalOffset is { } offset)
-            {
-                column[..Math.Clamp(key - query0 - offset, 0, rows)].Fill(float.NegativeInfinity);   // queries i with key > i + offset
-            }
-            else if (_keyBias is not null)
-            {
-                AddConstant(column, _keyBias[key]);
-            }
-            else
-            {
-                var n = QueryCount!.Value;
-                VectorOps.Add(column, _table.AsSpan(query0 + key * n, rows), column, SimdDispatch.Current);
-            }
-        }
-    }
+    // The four descriptions, for the fused kernel, which adds a mask to a block of scores a key column at a time
+    // (Kernels/MaskBlock.cs). Exactly one is not null.
+    internal int? CausalOffset => _causalOffset;
 
-    private static void AddConstant(Span<float> column, float bias)
-    {
-        if (bias != 0.0f)                           // added, not filled: a NaN score stays NaN, as on the unfused path
-        {
-            foreach (ref var score in column)
-            {
-                score += bias;
-            }
-        }
-    }
+    internal float[]? KeyBias => _keyBias;
+
+    internal float[]? Table => _table;
+
+    internal IReadOnlyList<AttentionMask>? Parts => _parts;
 
     /// <summary>Throws <see cref="ArgumentException"/> unless the mask fits n queries by m keys.</summary>
     internal void RequireFits(int queryCount, int keyCount, string parameterName)
