@@ -43,16 +43,37 @@ internal static class Shapes
     }
 
     /// <summary>Throws unless the sizes are non-negative and the span holds a column-major [rows × columns] matrix (extra elements are ignored).</summary>
-    public static void RequireSpan(int length, string name, int rows, int columns, string what)
+    public static void RequireSpan(int length, string name, long rows, long columns, string what)
     {
         if (rows < 0 || columns < 0)
         {
-            throw new ArgumentOutOfRangeException(name, $"{what} cannot be {Of(rows, columns)}: sizes are never negative.");
+            throw new ArgumentOutOfRangeException(name, $"{what} cannot be [{rows} × {columns}]: sizes are never negative.");
         }
-        if ((long)rows * columns > length)
+        if ((Int128)rows * columns > length)   // 128 bits: no product of two sizes can wrap
         {
-            throw new ArgumentException($"{name} must hold {what} {Of(rows, columns)} = {(long)rows * columns} floats (column-major), but it has {length}.", name);
+            throw new ArgumentException($"{name} must hold {what} [{rows} × {columns}] = {(Int128)rows * columns} floats (column-major), but it has {length}.", name);
         }
+    }
+
+    /// <summary>rows × columns as the length of one array, or an <see cref="ArgumentException"/> naming both sizes when the
+    /// product is negative or passes <see cref="Array.MaxLength"/> (computed in 64 bits, so it never wraps).</summary>
+    /// <param name="rows">Rows of the matrix to be made.</param>
+    /// <param name="columns">Columns of the matrix to be made.</param>
+    /// <param name="what">What the matrix is, for the message.</param>
+    /// <param name="name">The parameter to blame.</param>
+    public static int Elements(long rows, long columns, string what, string name)
+    {
+        if (rows < 0 || columns < 0)
+        {
+            throw new ArgumentOutOfRangeException(name, $"{what} cannot be [{rows} × {columns}]: sizes are never negative.");
+        }
+        var count = (Int128)rows * columns;
+        if (count > Array.MaxLength)
+        {
+            throw new ArgumentException(
+                $"{what} would be [{rows} × {columns}] = {count} floats, more than one array can hold ({Array.MaxLength}).", name);
+        }
+        return (int)count;
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> on <paramref name="outputName"/> when an output span shares memory with an input.</summary>

@@ -42,10 +42,10 @@ public static unsafe class FusedAttention
         ArgumentNullException.ThrowIfNull(values);
         Shapes.RequireInner(queries, nameof(queries), keys, nameof(keys), queries.ColumnCount, keys.ColumnCount, "Queries and keys need the same width d_k (Q·Kᵀ)");
         Shapes.RequireInner(keys, nameof(keys), values, nameof(values), keys.RowCount, values.RowCount, "Keys and values need one row per key token, the same count m");
-        var output = Storage.NewArray(queries.RowCount * values.ColumnCount);
-        Forward(Storage.ColumnMajor(queries), Storage.ColumnMajor(keys), Storage.ColumnMajor(values), output,
+        var output = Storage.NewMatrix(queries.RowCount, values.ColumnCount, "The attention output", nameof(values));
+        Forward(Storage.ColumnMajor(queries), Storage.ColumnMajor(keys), Storage.ColumnMajor(values), Storage.ColumnMajor(output),
             queries.RowCount, keys.RowCount, queries.ColumnCount, values.ColumnCount, mask, scale);
-        return Storage.Wrap(queries.RowCount, values.ColumnCount, output);
+        return output;
     }
 
     /// <summary>output[n × d_v] = softmax(q·kᵀ·scale + mask)·v for each head, all column-major.</summary>
@@ -66,10 +66,10 @@ public static unsafe class FusedAttention
         int n, int m, int dk, int dv, AttentionMask? mask, float scale, int heads = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(heads, 1);
-        Shapes.RequireSpan(q.Length, nameof(q), n, heads * dk, "the queries");
-        Shapes.RequireSpan(k.Length, nameof(k), m, heads * dk, "the keys");
-        Shapes.RequireSpan(v.Length, nameof(v), m, heads * dv, "the values");
-        Shapes.RequireSpan(output.Length, nameof(output), n, heads * dv, "the output");
+        Shapes.RequireSpan(q.Length, nameof(q), n, (long)heads * dk, "the queries");
+        Shapes.RequireSpan(k.Length, nameof(k), m, (long)heads * dk, "the keys");
+        Shapes.RequireSpan(v.Length, nameof(v), m, (long)heads * dv, "the values");
+        Shapes.RequireSpan(output.Length, nameof(output), n, (long)heads * dv, "the output");
         Shapes.RequireSeparate(output, nameof(output), q, nameof(q));
         Shapes.RequireSeparate(output, nameof(output), k, nameof(k));
         Shapes.RequireSeparate(output, nameof(output), v, nameof(v));

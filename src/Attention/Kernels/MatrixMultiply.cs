@@ -69,9 +69,9 @@ public static class MatrixMultiply
     public static Matrix<float> Multiply(Matrix<float> a, Matrix<float> b)
     {
         Shapes.RequireInner(a, nameof(a), b, nameof(b), a.ColumnCount, b.RowCount, "A·B needs a.Columns == b.Rows");
-        var c = Storage.NewArray(a.RowCount * b.ColumnCount);
-        Multiply(Storage.ColumnMajor(a), Storage.ColumnMajor(b), c, a.RowCount, a.ColumnCount, b.ColumnCount);
-        return Matrix<float>.Build.Dense(a.RowCount, b.ColumnCount, c);
+        var c = Storage.NewMatrix(a.RowCount, b.ColumnCount, "A·B", nameof(b));
+        Multiply(Storage.ColumnMajor(a), Storage.ColumnMajor(b), Storage.ColumnMajor(c), a.RowCount, a.ColumnCount, b.ColumnCount);
+        return c;
     }
 
     /// <summary>A·Bᵀ as a new matrix.</summary>
@@ -81,9 +81,9 @@ public static class MatrixMultiply
     public static Matrix<float> MultiplyTransposed(Matrix<float> a, Matrix<float> b)
     {
         Shapes.RequireInner(a, nameof(a), b, nameof(b), a.ColumnCount, b.ColumnCount, "A·Bᵀ needs a.Columns == b.Columns");
-        var c = Storage.NewArray(a.RowCount * b.RowCount);
-        MultiplyTransposed(Storage.ColumnMajor(a), Storage.ColumnMajor(b), c, a.RowCount, a.ColumnCount, b.RowCount);
-        return Matrix<float>.Build.Dense(a.RowCount, b.RowCount, c);
+        var c = Storage.NewMatrix(a.RowCount, b.RowCount, "A·Bᵀ", nameof(b));
+        MultiplyTransposed(Storage.ColumnMajor(a), Storage.ColumnMajor(b), Storage.ColumnMajor(c), a.RowCount, a.ColumnCount, b.RowCount);
+        return c;
     }
 
     /// <summary>Aᵀ·B as a new matrix.</summary>
@@ -93,9 +93,9 @@ public static class MatrixMultiply
     public static Matrix<float> TransposeMultiply(Matrix<float> a, Matrix<float> b)
     {
         Shapes.RequireInner(a, nameof(a), b, nameof(b), a.RowCount, b.RowCount, "Aᵀ·B needs a.Rows == b.Rows");
-        var c = Storage.NewArray(a.ColumnCount * b.ColumnCount);
-        TransposeMultiply(Storage.ColumnMajor(a), Storage.ColumnMajor(b), c, a.ColumnCount, a.RowCount, b.ColumnCount);
-        return Matrix<float>.Build.Dense(a.ColumnCount, b.ColumnCount, c);
+        var c = Storage.NewMatrix(a.ColumnCount, b.ColumnCount, "Aᵀ·B", nameof(b));
+        TransposeMultiply(Storage.ColumnMajor(a), Storage.ColumnMajor(b), Storage.ColumnMajor(c), a.ColumnCount, a.RowCount, b.ColumnCount);
+        return c;
     }
 
     /// <summary>y = x·Wᵀ + b as a new matrix: PyTorch's <c>nn.Linear</c> product, with the weight W in PyTorch's [out × in] layout.</summary>
@@ -108,7 +108,7 @@ public static class MatrixMultiply
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(weight);
-        var y = Storage.NewMatrix(x.RowCount, weight.RowCount);
+        var y = Storage.NewMatrix(x.RowCount, weight.RowCount, $"x·Wᵀ for x {Shapes.Of(x)} and W {Shapes.Of(weight)}", nameof(x));
         Linear(x, weight, bias, y);
         return y;
     }

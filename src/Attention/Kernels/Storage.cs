@@ -18,8 +18,11 @@ internal static class Storage
     public static float[] NewArray(int length) =>
         length >= LargeObject ? GC.AllocateUninitializedArray<float>(length, pinned: true) : new float[length];
 
-    /// <summary>A new dense [rows × columns] matrix over <see cref="NewArray"/> (contents undefined until written).</summary>
-    public static Matrix<float> NewMatrix(int rows, int columns) => Wrap(rows, columns, NewArray(rows * columns));
+    /// <summary>A new dense [rows × columns] matrix over <see cref="NewArray"/> (contents undefined until written); every
+    /// result the library computes comes from here, and its size is checked in 64 bits first.</summary>
+    /// <exception cref="ArgumentException">rows × columns does not fit in one array; the message names both.</exception>
+    public static Matrix<float> NewMatrix(int rows, int columns, string what = "The result", string name = "rows") =>
+        Wrap(rows, columns, NewArray(Shapes.Elements(rows, columns, what, name)));
 
     /// <summary>A dense copy of <paramref name="matrix"/>.</summary>
     public static Matrix<float> Copy(Matrix<float> matrix)

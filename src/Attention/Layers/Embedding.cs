@@ -59,11 +59,12 @@ public sealed class Embedding
         {
             throw new ArgumentException("Cannot embed an empty sequence: a [0 × d] matrix does not exist in MathNet. Pass at least one token id.", nameof(ids));
         }
+        Shapes.Elements(ids.Count, Dimension, "The embedded sequence", nameof(ids));
         var result = Matrix<float>.Build.Dense(ids.Count, Dimension);
         for (var row = 0; row < ids.Count; row++)
         {
             var id = ids[row];
-            if ((uint)id >= (uint)VocabularySize)
+            if (id < 0 || id >= VocabularySize)
             {
                 throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} (position {row}) is outside the embedding table of {VocabularySize} tokens (valid ids: 0 to {VocabularySize - 1}).");
             }

@@ -26,7 +26,7 @@ public sealed class Linear
         var a = Math.Sqrt(5.0);
         var gain = Math.Sqrt(2.0 / (1 + a * a));
         var bound = Math.Sqrt(3.0) * (gain / Math.Sqrt(inFeatures));
-        var weight = new float[outFeatures * inFeatures];
+        var weight = new float[Shapes.Elements(outFeatures, inFeatures, "The weight", nameof(outFeatures))];
         generator.Uniform(weight, -bound, bound);
         Weight = Matrix<float>.Build.DenseOfRowMajor(outFeatures, inFeatures, weight);
         if (bias)

@@ -73,6 +73,9 @@ public sealed class SinusoidalPositionalEncoding : IPositionalEncoding
         }
     }
 
-    private static Matrix<float> Build(int modelDim, int maxLength) =>
-        Matrix<float>.Build.Dense(maxLength, modelDim, (pos, column) => (float)Value(pos, column, modelDim));
+    private static Matrix<float> Build(int modelDim, int maxLength)
+    {
+        Shapes.Elements(maxLength, modelDim, "The positional table", nameof(maxLength));
+        return Matrix<float>.Build.Dense(maxLength, modelDim, (pos, column) => (float)Value(pos, column, modelDim));
+    }
 }

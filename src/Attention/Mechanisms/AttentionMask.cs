@@ -66,7 +66,7 @@ public sealed class AttentionMask
     {
         ArgumentNullException.ThrowIfNull(masked);
         var (n, m) = (masked.GetLength(0), masked.GetLength(1));
-        var table = new float[n * m];
+        var table = new float[Shapes.Elements(n, m, "A boolean mask", nameof(masked))];
         for (var j = 0; j < m; j++)
         {
             for (var i = 0; i < n; i++)
@@ -179,6 +179,7 @@ public sealed class AttentionMask
     public Matrix<float> ToAdditive(int queryCount, int keyCount)
     {
         RequireFits(queryCount, keyCount, nameof(queryCount));
+        Shapes.Elements(queryCount, keyCount, "The additive mask", nameof(queryCount));
         return Matrix<float>.Build.Dense(queryCount, keyCount, (i, j) => Bias(i, j));
     }
 

@@ -315,7 +315,7 @@ public sealed class MultiHeadAttention
     private static Matrix<float> XavierUniform(int rows, int columns, TorchGenerator generator)
     {
         var bound = Math.Sqrt(3.0) * Math.Sqrt(2.0 / (columns + rows));
-        var values = new float[rows * columns];
+        var values = new float[Shapes.Elements(rows, columns, "A projection weight", nameof(rows))];
         generator.Uniform(values, -bound, bound);
         return Matrix<float>.Build.DenseOfRowMajor(rows, columns, values);
     }

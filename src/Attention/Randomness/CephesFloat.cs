@@ -12,7 +12,7 @@ internal static class CephesFloat
     {
         x = MathF.Max(x, BitConverter.Int32BitsToSingle(0x0080_0000)); // smallest normal, 2^-126
         var bits = BitConverter.SingleToInt32Bits(x);
-        var e = (float)((int)((uint)bits >> 23) - 127) + 1.0f;
+        var e = (float)((int)(unchecked((uint)bits) >> 23) - 127) + 1.0f;
         var m = BitConverter.Int32BitsToSingle((bits & ~0x7F80_0000) | 0x3F00_0000); // mantissa in [0.5, 1)
 
         float t = 0.0f;

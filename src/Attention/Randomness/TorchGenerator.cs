@@ -160,7 +160,7 @@ public sealed class TorchGenerator
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
-        var values = new float[checked(rows * columns)];
+        var values = new float[Shapes.Elements(rows, columns, "The matrix", nameof(rows))];
         fill(values);
         return Matrix<float>.Build.DenseOfRowMajor(rows, columns, values);
     }

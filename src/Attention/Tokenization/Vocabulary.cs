@@ -45,7 +45,7 @@ public sealed class Vocabulary
     {
         get
         {
-            if ((uint)id >= (uint)_tokens.Length)
+            if (id < 0 || id >= _tokens.Length)
             {
                 throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id {id} is outside the vocabulary of {_tokens.Length} tokens (valid ids: 0 to {_tokens.Length - 1}).");
             }

@@ -148,7 +148,7 @@ public sealed class Generator
         var logits = Model.LmHead.Forward(last).Row(0).ToArray();
         foreach (var suppressed in options.SuppressedTokens)
         {
-            if ((uint)suppressed < (uint)logits.Length)
+            if (suppressed >= 0 && suppressed < logits.Length)
             {
                 logits[suppressed] = float.NegativeInfinity;
             }
