@@ -149,6 +149,11 @@ public sealed class MultiHeadAttention
             wv = StateDict.Matrix(state, prefix + "v_proj_weight", e, vdim);
         }
         var hasBias = state.ContainsKey(prefix + "in_proj_bias");
+        if (!hasBias && state.ContainsKey(prefix + "out_proj.bias"))
+        {
+            throw new ArgumentException(
+                $"'{prefix}out_proj.bias' is given without '{prefix}in_proj_bias': PyTorch's biases come all together (bias=True) or not at all.", nameof(state));
+        }
         var inBias = hasBias ? StateDict.Vector(state, prefix + "in_proj_bias", 3 * e) : null;
         var outBias = hasBias ? StateDict.Vector(state, prefix + "out_proj.bias", e) : null;
         return new MultiHeadAttention(

@@ -72,18 +72,86 @@ public sealed class Transformer
     /// <summary>Dropout on embeddings plus positions.</summary>
     public Dropout EmbeddingDropout { get; }
 
-    /// <summary>Builds a model from named parameters (copied), checking every shape against <paramref name="options"/>.</summary>
-    /// <param name="state">The names listed on <see cref="Transformer"/>; with tied weights <c>lm_head.weight</c> may be absent.</param>
+    /// <summary>Builds a model from named parameters (copied), strictly, as PyTorch's <c>load_state_dict(strict=True)</c>:
+    /// every parameter the options imply must be present, every name given must be one of them, and every shape must fit.</summary>
+    /// <param name="state">The names listed on <see cref="Transformer"/>. With tied weights <c>lm_head.weight</c> may be absent,
+    /// or present and equal to <c>target_embedding.weight</c> (PyTorch writes both).</param>
     /// <param name="options">Sizes and switches the parameters must fit.</param>
     /// <param name="generator">The source for dropout masks (weights come from <paramref name="state"/>).</param>
     /// <returns>The model.</returns>
-    /// <exception cref="ArgumentException">A parameter is missing or has another shape than the options imply; the message names it and both shapes.</exception>
+    /// <exception cref="ArgumentException">Parameters are missing or unexpected (the message lists both), a tied
+    /// <c>lm_head.weight</c> differs from the embedding, or a shape does not fit (the message names it and both shapes).</exception>
     public static Transformer FromStateDict(IReadOnlyDictionary<string, Matrix<float>> state, TransformerOptions options, TorchGenerator? generator = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        generator ??= new TorchGenerator(0);
+        var (missing, unexpected) = CompareNames(state, options);
+        if (missing.Count > 0 || unexpected.Count > 0)
+        {
+            throw new ArgumentException(NamesMessage(missing, unexpected), nameof(state));
+        }
+        return Build(state, options, generator ?? new TorchGenerator(0));
+    }
+
+    /// <summary>Builds a model as <c>model = Transformer(options); model.load_state_dict(state, strict=False)</c> does in
+    /// PyTorch: parameters missing from <paramref name="state"/> keep the values a fresh model draws from
+    /// <paramref name="generator"/>, names the model does not have are ignored, and both lists are returned.</summary>
+    /// <param name="state">Named parameters; shapes of the names the model has must fit.</param>
+    /// <param name="options">Sizes and switches.</param>
+    /// <param name="generator">The source of the fresh values (and of dropout masks).</param>
+    /// <returns>The model, the missing names and the unexpected names, each sorted.</returns>
+    public static StateDictLoad FromStateDictNonStrict(IReadOnlyDictionary<string, Matrix<float>> state, TransformerOptions options, TorchGenerator generator)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(generator);
+        options.Validate();
+        var (missing, unexpected) = CompareNames(state, options);
+        var merged = new Transformer(options, generator).ToStateDict();
+        foreach (var (name, value) in state)
+        {
+            if (merged.ContainsKey(name))
+            {
+                merged[name] = value;
+            }
+        }
+        return new StateDictLoad(Build(merged, options, generator), missing, unexpected);
+    }
+
+    /// <summary>The names <paramref name="state"/> lacks and the names it has beyond the model's, each sorted; for a tied
+    /// model a <c>lm_head.weight</c> equal to the embedding counts as expected.</summary>
+    private static (List<string> Missing, List<string> Unexpected) CompareNames(IReadOnlyDictionary<string, Matrix<float>> state, TransformerOptions options)
+    {
+        // The names depend on the switches and layer counts, not on the sizes: a stand-in of width h lists them cheaply.
+        var skeleton = options with
+        {
+            ModelDim = options.HeadCount, FeedForwardDim = 1, SourceVocabularySize = 1, TargetVocabularySize = 1, MaxLength = 1,
+        };
+        var expected = new Transformer(skeleton, new TorchGenerator(0)).ToStateDict().Keys.ToHashSet(StringComparer.Ordinal);
+        var missing = expected.Where(name => !state.ContainsKey(name)).Order(StringComparer.Ordinal).ToList();
+        var unexpected = state.Keys.Where(name => !expected.Contains(name)).Order(StringComparer.Ordinal).ToList();
+        if (options.TieOutputToEmbedding && unexpected.Remove("lm_head.weight"))
+        {
+            var head = state["lm_head.weight"];
+            if (!state.TryGetValue("target_embedding.weight", out var embedding) || !head.Equals(embedding))
+            {
+                throw new ArgumentException(
+                    "The model ties lm_head.weight to target_embedding.weight, but the checkpoint holds an lm_head.weight that differs from its target_embedding.weight (an untied model's).",
+                    nameof(state));
+            }
+        }
+        return (missing, unexpected);
+    }
+
+    private static string NamesMessage(List<string> missing, List<string> unexpected) =>
+        "The checkpoint does not fit the model's options:"
+        + (missing.Count > 0 ? $" missing {missing.Count} parameter(s): {string.Join(", ", missing)}." : "")
+        + (unexpected.Count > 0 ? $" unexpected {unexpected.Count} tensor(s): {string.Join(", ", unexpected)}." : "")
+        + " Check the layer counts, FinalNorm, LearnedPositions and TieOutputToEmbedding.";
+
+    private static Transformer Build(IReadOnlyDictionary<string, Matrix<float>> state, TransformerOptions options, TorchGenerator generator)
+    {
         var target = new Embedding(StateDict.Matrix(state, "target_embedding.weight", options.TargetVocabularySize, options.ModelDim));
         IPositionalEncoding positions = options.LearnedPositions
             ? new LearnedPositionalEncoding(StateDict.Matrix(state, "positional_encoding.weight", options.MaxLength, options.ModelDim))
@@ -103,7 +171,22 @@ public sealed class Transformer
     /// <param name="path">The file.</param>
     /// <param name="options">Sizes and switches the parameters must fit.</param>
     /// <returns>The model.</returns>
-    public static Transformer Load(string path, TransformerOptions options) => FromStateDict(SafeTensors.Read(path), options);
+    /// <exception cref="InvalidDataException">The file is not valid safetensors, or its tensors do not fit the options
+    /// (missing or unexpected names, listed; other shapes).</exception>
+    public static Transformer Load(string path, TransformerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();                                  // the caller's options: their errors stay ArgumentExceptions
+        var state = SafeTensors.Read(path);
+        try
+        {
+            return FromStateDict(state, options);
+        }
+        catch (ArgumentException e)                          // everything else is about what the file holds
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
 
     /// <summary>Writes the model as a safetensors file that <see cref="Load"/> (or Python's <c>safetensors</c>) reads back.</summary>
     /// <param name="path">The file to create or overwrite.</param>
