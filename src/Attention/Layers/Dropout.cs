@@ -6,7 +6,8 @@ namespace Attention.Layers;
 
 /// <summary>Zeroes each entry with probability p and scales the rest by 1/(1 − p), in training mode only; the identity otherwise.</summary>
 /// <remarks>The mask comes from a seeded <see cref="TorchGenerator"/> (uniform u &lt; p drops), so a run is repeatable;
-/// it is not PyTorch's mask, which comes from its own bernoulli_ kernel. Not thread-safe in training mode.</remarks>
+/// it is not PyTorch's mask, which comes from its own bernoulli_ kernel. Threads may share a layer in training mode (the
+/// generator draws each mask under its lock); which thread gets which mask then depends on timing.</remarks>
 public sealed class Dropout
 {
     private readonly TorchGenerator _generator;
@@ -42,15 +43,14 @@ public sealed class Dropout
             return x;
         }
         var scale = 1.0f / (1.0f - Probability);
-        var result = x.Clone();
-        for (var j = 0; j < x.ColumnCount; j++)      // one draw per entry, in a fixed order (MathNet's Map may run in parallel)
+        var draws = new float[x.RowCount * x.ColumnCount];
+        _generator.Rand(draws);                       // one draw per entry, column by column, in one call (so one lock)
+        var values = x.ToColumnMajorArray();
+        for (var i = 0; i < values.Length; i++)
         {
-            for (var i = 0; i < x.RowCount; i++)
-            {
-                result[i, j] = _generator.NextFloat() < Probability ? 0.0f : x[i, j] * scale;
-            }
+            values[i] = draws[i] < Probability ? 0.0f : values[i] * scale;
         }
-        return result;
+        return Matrix<float>.Build.Dense(x.RowCount, x.ColumnCount, values);
     }
 
     /// <summary>True when <see cref="Forward"/> returns its input unchanged: not training, or p = 0.</summary>

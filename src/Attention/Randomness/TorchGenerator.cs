@@ -21,7 +21,9 @@ namespace Attention.Randomness;
 /// <para>Matches PyTorch run with <c>ATEN_CPU_CAPABILITY=avx2</c> (the default on most x86-64 PCs). Under
 /// the "default" capability PyTorch uses glibc's logf/sinf/cosf instead, and about a third of normal samples
 /// then differ in the last bits (at most about 2e-6).</para>
-/// <para>Not thread-safe: like a <c>torch.Generator</c>, one instance belongs to one thread.</para>
+/// <para>Safe to share between threads: every public method draws under a lock, so concurrent callers never corrupt the
+/// state, but which caller gets which numbers then depends on timing. For repeatable runs on several threads give each
+/// thread (or each sentence) its own generator, seeded apart.</para>
 /// </remarks>
 public sealed class TorchGenerator
 {
@@ -37,6 +39,8 @@ public sealed class TorchGenerator
     /// <param name="seed">The seed; only its low 32 bits matter, as in PyTorch's CPU generator.</param>
     public TorchGenerator(long seed) => ManualSeed(seed);
 
+    private readonly object _gate = new();
+
     /// <summary>The seed last given to the constructor or <see cref="ManualSeed"/>.</summary>
     public long Seed { get; private set; }
 
@@ -44,7 +48,15 @@ public sealed class TorchGenerator
     /// <param name="seed">The seed; only its low 32 bits matter.</param>
     public void ManualSeed(long seed)
     {
-        Seed = seed;
+        lock (_gate)
+        {
+            Seed = seed;
+            Reseed(seed);
+        }
+    }
+
+    private void Reseed(long seed)
+    {
         _state[0] = (uint)(seed & 0xFFFF_FFFF);
         for (var j = 1; j < StateSize; j++)
         {
@@ -58,6 +70,14 @@ public sealed class TorchGenerator
     /// <summary>The next 32-bit output of MT19937 (PyTorch's <c>random()</c>, identical to <c>std::mt19937</c>).</summary>
     /// <returns>A uniformly distributed 32-bit integer.</returns>
     public uint NextUInt32()
+    {
+        lock (_gate)
+        {
+            return DrawUInt32();
+        }
+    }
+
+    private uint DrawUInt32()
     {
         if (_next >= StateSize)
         {
@@ -75,26 +95,58 @@ public sealed class TorchGenerator
     /// <returns>A uniformly distributed 64-bit integer.</returns>
     public ulong NextUInt64()
     {
-        ulong high = NextUInt32();
-        ulong low = NextUInt32();
+        lock (_gate)
+        {
+            return DrawUInt64();
+        }
+    }
+
+    private ulong DrawUInt64()
+    {
+        ulong high = DrawUInt32();
+        ulong low = DrawUInt32();
         return (high << 32) | low;
     }
 
     /// <summary>One float32 uniform on [0, 1), as one element of <c>torch.rand</c>: the low 24 bits of one draw, times 2⁻²⁴.</summary>
     /// <returns>A value in [0, 1) with 24 random bits.</returns>
-    public float NextFloat() => (NextUInt32() & 0xFF_FFFF) * (1.0f / (1 << 24));
+    public float NextFloat()
+    {
+        lock (_gate)
+        {
+            return DrawFloat();
+        }
+    }
+
+    private float DrawFloat() => (DrawUInt32() & 0xFF_FFFF) * (1.0f / (1 << 24));
 
     /// <summary>One float64 uniform on [0, 1), as <c>torch.rand(dtype=torch.float64)</c>: 53 bits of <see cref="NextUInt64"/>, times 2⁻⁵³.</summary>
     /// <returns>A value in [0, 1) with 53 random bits.</returns>
-    public double NextDouble() => (NextUInt64() & ((1UL << 53) - 1)) * (1.0 / (1UL << 53));
+    public double NextDouble()
+    {
+        lock (_gate)
+        {
+            return DrawDouble();
+        }
+    }
+
+    private double DrawDouble() => (DrawUInt64() & ((1UL << 53) - 1)) * (1.0 / (1UL << 53));
 
     /// <summary>Fills <paramref name="destination"/> as <c>torch.rand(n)</c> does.</summary>
     /// <param name="destination">The n values to write, in PyTorch's (row-major) element order.</param>
     public void Rand(Span<float> destination)
     {
+        lock (_gate)
+        {
+            DrawFloats(destination);
+        }
+    }
+
+    private void DrawFloats(Span<float> destination)
+    {
         for (var i = 0; i < destination.Length; i++)
         {
-            destination[i] = NextFloat();
+            destination[i] = DrawFloat();
         }
     }
 
@@ -117,9 +169,12 @@ public sealed class TorchGenerator
         }
         var lower = (float)from;
         var range = (float)to - lower;
-        for (var i = 0; i < destination.Length; i++)
+        lock (_gate)
         {
-            destination[i] = MathF.FusedMultiplyAdd(NextFloat(), range, lower);
+            for (var i = 0; i < destination.Length; i++)
+            {
+                destination[i] = MathF.FusedMultiplyAdd(DrawFloat(), range, lower);
+            }
         }
     }
 
@@ -137,15 +192,18 @@ public sealed class TorchGenerator
         {
             throw new ArgumentOutOfRangeException(nameof(std), std, "normal_ expects std >= 0.");
         }
-        if (destination.Length >= BatchedNormalMinimum)
+        lock (_gate)
         {
-            NormalBatched(destination, (float)mean, (float)std);
-        }
-        else
-        {
-            for (var i = 0; i < destination.Length; i++)
+            if (destination.Length >= BatchedNormalMinimum)
             {
-                destination[i] = (float)Math.FusedMultiplyAdd(NextCachedStandardNormal(), std, mean);
+                NormalBatched(destination, (float)mean, (float)std);
+            }
+            else
+            {
+                for (var i = 0; i < destination.Length; i++)
+                {
+                    destination[i] = (float)Math.FusedMultiplyAdd(NextCachedStandardNormal(), std, mean);
+                }
             }
         }
     }
@@ -169,7 +227,7 @@ public sealed class TorchGenerator
 
     private void NormalBatched(Span<float> data, float mean, float std)
     {
-        Rand(data);
+        DrawFloats(data);
         for (var i = 0; i + BatchedNormalMinimum <= data.Length; i += BatchedNormalMinimum)
         {
             BoxMuller16(data.Slice(i, BatchedNormalMinimum), mean, std);
@@ -178,7 +236,7 @@ public sealed class TorchGenerator
         {
             // PyTorch redraws the last 16 values, overwriting some already transformed ones.
             var tail = data[^BatchedNormalMinimum..];
-            Rand(tail);
+            DrawFloats(tail);
             BoxMuller16(tail, mean, std);
         }
     }
@@ -204,8 +262,8 @@ public sealed class TorchGenerator
             _cachedNormal = null;
             return cached;
         }
-        var u1 = NextDouble(); // gives the angle
-        var u2 = NextDouble(); // gives the radius
+        var u1 = DrawDouble(); // gives the angle
+        var u2 = DrawDouble(); // gives the radius
         var radius = Math.Sqrt(-2.0 * Math.Log(1.0 - u2));
         var theta = 2.0 * Math.PI * u1;
         _cachedNormal = radius * Math.Sin(theta);
