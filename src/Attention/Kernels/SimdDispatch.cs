@@ -18,8 +18,11 @@ internal static class SimdDispatch
     /// <summary>The widest width this CPU accelerates.</summary>
     public static SimdWidth Hardware { get; } = DetectHardware();
 
+    private static readonly Lazy<SimdWidth> Chosen = new(() => Cap(Parse(Environment.GetEnvironmentVariable("ATTENTION_SIMD")) ?? Hardware));
+
     /// <summary>The width chosen at start-up: <see cref="Hardware"/>, capped by <c>ATTENTION_SIMD</c>.</summary>
-    public static SimdWidth Default { get; } = Cap(ParseEnvironment() ?? Hardware);
+    /// <exception cref="InvalidOperationException"><c>ATTENTION_SIMD</c> holds a value other than scalar, 128, 256 or 512.</exception>
+    public static SimdWidth Default => Chosen.Value;
 
     /// <summary>The width kernels use now, in this async flow.</summary>
     public static SimdWidth Current => Forced.Value ?? Default;
@@ -44,14 +47,17 @@ internal static class SimdDispatch
         : Vector128.IsHardwareAccelerated ? SimdWidth.Vector128
         : SimdWidth.Scalar;
 
-    private static SimdWidth? ParseEnvironment() =>
-        Environment.GetEnvironmentVariable("ATTENTION_SIMD")?.Trim().ToUpperInvariant() switch
+    /// <summary>The width <c>ATTENTION_SIMD</c> asks for; null when it is not set (or empty).</summary>
+    internal static SimdWidth? Parse(string? value) =>
+        value?.Trim().ToUpperInvariant() switch
         {
+            null or "" => null,
             "SCALAR" or "0" => SimdWidth.Scalar,
             "128" => SimdWidth.Vector128,
             "256" => SimdWidth.Vector256,
             "512" => SimdWidth.Vector512,
-            _ => null,
+            _ => throw new InvalidOperationException(
+                $"ATTENTION_SIMD is '{value}', which is not a vector width: use scalar, 128, 256 or 512 (or leave it unset for the widest the CPU has)."),
         };
 
     private sealed class Scope(SimdWidth? previous) : IDisposable

@@ -48,7 +48,7 @@ public sealed class LearnedPositionalEncoding : IPositionalEncoding
     {
         Shapes.RequireColumns(x, nameof(x), ModelDim, $"d_model of the positional table {Shapes.Of(MaxLength, ModelDim)}");
         ArgumentOutOfRangeException.ThrowIfNegative(startPosition);
-        SinusoidalPositionalEncoding.CheckLength(startPosition + x.RowCount, MaxLength);
+        SinusoidalPositionalEncoding.CheckPositions(startPosition, x.RowCount, MaxLength);
         return x + Table.Weight.SubMatrix(startPosition, x.RowCount, 0, ModelDim);
     }
 }

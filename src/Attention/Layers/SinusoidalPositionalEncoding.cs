@@ -60,8 +60,19 @@ public sealed class SinusoidalPositionalEncoding : IPositionalEncoding
     {
         Shapes.RequireColumns(x, nameof(x), ModelDim, $"d_model of the positional table {Shapes.Of(MaxLength, ModelDim)}");
         ArgumentOutOfRangeException.ThrowIfNegative(startPosition);
-        SinusoidalPositionalEncoding.CheckLength(startPosition + x.RowCount, MaxLength);
+        CheckPositions(startPosition, x.RowCount, MaxLength);
         return x + _table.SubMatrix(startPosition, x.RowCount, 0, ModelDim);
+    }
+
+    /// <summary>Throws unless positions <paramref name="startPosition"/> … + <paramref name="count"/> − 1 are in the table
+    /// (the end is computed in 64 bits, so a start near int.MaxValue cannot wrap around).</summary>
+    internal static void CheckPositions(int startPosition, int count, int maxLength)
+    {
+        if ((long)startPosition + count > maxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(startPosition), startPosition,
+                $"Asked for {count} positions starting at {startPosition} (up to {(long)startPosition + count - 1}), but the positional table holds positions 0 to {maxLength - 1} ({maxLength} in all). Build it with a larger max length.");
+        }
     }
 
     internal static void CheckLength(int length, int maxLength)

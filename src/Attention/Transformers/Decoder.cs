@@ -58,7 +58,7 @@ public sealed class Decoder
 
     /// <summary>An empty KV cache for decoding one sequence step by step with <see cref="Forward(Matrix{float}, Matrix{float}, DecoderCache, AttentionMask?)"/>.</summary>
     /// <returns>A cache with one slot per layer.</returns>
-    public DecoderCache CreateCache() => new(Layers.Count);
+    public DecoderCache CreateCache() => new(this, Layers.Count);
 
     /// <summary>The whole target at once: Norm(layer_N(… layer_1(y, memory) …, memory)).</summary>
     /// <param name="y">[m × d_model], embedded target tokens with positions; not modified.</param>
@@ -112,6 +112,14 @@ public sealed class Decoder
     internal Matrix<float> Run(Matrix<float> y, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, DecoderCache? cache,
         List<(Matrix<float> Self, Matrix<float> Cross)>? weights)
     {
+        if (cache is not null)
+        {
+            if (!cache.BelongsTo(this))
+            {
+                throw new ArgumentException("This cache was made by another decoder (Decoder.CreateCache): its keys and values belong to that decoder's layers.", nameof(cache));
+            }
+            cache.RequireMemory(memory);
+        }
         var h = y;
         for (var i = 0; i < Layers.Count; i++)
         {

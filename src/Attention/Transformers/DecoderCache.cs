@@ -8,14 +8,34 @@ namespace Attention.Transformers;
 
 /// <summary>What a <see cref="Decoder"/> keeps between decoding steps: per layer, the projected self-attention keys and
 /// values of every target token so far, and the projected keys and values of the encoder memory.</summary>
-/// <remarks>One cache belongs to one sequence being decoded; <see cref="Clone"/> forks it (beam search).</remarks>
+/// <remarks>One cache belongs to one decoder and one sequence being decoded against one memory; <see cref="Clone"/> forks
+/// it (beam search). Used with another decoder, or with a memory matrix other than the one it first saw (compared by
+/// reference: the cache keeps that memory's projected keys and values), it throws.</remarks>
 public sealed class DecoderCache
 {
     private readonly LayerCache[] _layers;
+    private readonly Decoder _owner;
+    private Matrix<float>? _memory;
 
-    internal DecoderCache(int layerCount) => _layers = [.. Enumerable.Range(0, layerCount).Select(_ => new LayerCache())];
+    internal DecoderCache(Decoder owner, int layerCount) : this(owner, [.. Enumerable.Range(0, layerCount).Select(_ => new LayerCache())], null)
+    {
+    }
 
-    private DecoderCache(LayerCache[] layers) => _layers = layers;
+    private DecoderCache(Decoder owner, LayerCache[] layers, Matrix<float>? memory) => (_owner, _layers, _memory) = (owner, layers, memory);
+
+    /// <summary>Whether <paramref name="decoder"/> made this cache.</summary>
+    internal bool BelongsTo(Decoder decoder) => ReferenceEquals(decoder, _owner);
+
+    /// <summary>Throws unless this cache has seen no memory but <paramref name="memory"/>, and remembers it.</summary>
+    internal void RequireMemory(Matrix<float> memory)
+    {
+        if (_memory is not null && !ReferenceEquals(memory, _memory))
+        {
+            throw new ArgumentException(
+                "This cache holds the keys and values of another memory matrix (compared by reference); pass the same memory at every step, or use a new cache per source.", nameof(memory));
+        }
+        _memory = memory;
+    }
 
     /// <summary>How many target tokens the cache holds.</summary>
     public int Length => _layers.Length == 0 ? 0 : _layers[0].Length;
@@ -24,7 +44,7 @@ public sealed class DecoderCache
 
     /// <summary>An independent copy: decoding on from the copy does not change this cache.</summary>
     /// <returns>The copy.</returns>
-    public DecoderCache Clone() => new([.. _layers.Select(l => l.Clone())]);
+    public DecoderCache Clone() => new(_owner, [.. _layers.Select(l => l.Clone())], _memory);
 }
 
 /// <summary>One decoder layer's cached keys and values, [t × d_model] each, already projected by W_K and W_V.</summary>

@@ -42,13 +42,22 @@ public sealed class Generator
     {
         ArgumentNullException.ThrowIfNull(sampling);
         ArgumentNullException.ThrowIfNull(random);
-        if (!(sampling.Temperature > 0))
+        if (sampling.Temperature == 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(sampling), sampling.Temperature, "Temperature must be positive.");
+            throw new ArgumentOutOfRangeException(nameof(sampling), sampling.Temperature,
+                "Temperature 0 means always the most likely token: use Greedy, which does exactly that without dividing by 0.");
         }
-        if (sampling.TopK is < 1 || sampling.TopP is not null and (<= 0 or > 1))
+        if (!(sampling.Temperature > 0 && float.IsFinite(sampling.Temperature)))
         {
-            throw new ArgumentOutOfRangeException(nameof(sampling), sampling, "TopK must be at least 1 and TopP in (0, 1].");
+            throw new ArgumentOutOfRangeException(nameof(sampling), sampling.Temperature, "Temperature must be a positive finite number.");
+        }
+        if (sampling.TopK is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sampling), sampling.TopK, "TopK must be at least 1.");
+        }
+        if (sampling.TopP is { } p && !(p > 0 && p <= 1))          // written so that NaN fails too
+        {
+            throw new ArgumentOutOfRangeException(nameof(sampling), p, "TopP must be in (0, 1].");
         }
         return Run(source, options, probabilities => Draw(probabilities, random), sampling);
     }
@@ -61,8 +70,14 @@ public sealed class Generator
     /// <returns>Up to <paramref name="beamWidth"/> hypotheses, best score first.</returns>
     public IReadOnlyList<DecodingResult> BeamSearch(IReadOnlyList<int> source, DecodingOptions options, int beamWidth, double lengthPenalty = 1.0)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        Check(source, options);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(beamWidth);
+        var allowed = Model.Options.TargetVocabularySize - SuppressedIds(options).Count;
+        if (beamWidth > allowed)
+        {
+            throw new ArgumentOutOfRangeException(nameof(beamWidth), beamWidth,
+                $"A beam of {beamWidth} needs at least as many tokens to choose from, but only {allowed} of the {Model.Options.TargetVocabularySize} are not suppressed.");
+        }
         using var frozen = FrozenWeights.BeginUnlessActive(); // no weight changes during the search: pack each one once
         var memory = Model.Encode(source);
         var live = new List<Beam> { new([options.StartToken], [], 0.0, options.UseCache ? Model.Decoder.CreateCache() : null) };
@@ -73,7 +88,7 @@ public sealed class Generator
             foreach (var beam in live)
             {
                 var (probabilities, self, cross) = NextDistribution(beam.Tokens, memory, beam.Cache, options);
-                foreach (var token in TopIndices(probabilities, beamWidth))
+                foreach (var token in TopIndices(probabilities, beamWidth).Where(token => probabilities[token] > 0))   // never a suppressed token
                 {
                     var step = new DecodingStep(t, beam.Tokens[^1], token, probabilities[token], self, cross);
                     candidates.Add((beam, token, beam.LogProbability + Math.Log(probabilities[token]), probabilities[token], step));
@@ -99,12 +114,40 @@ public sealed class Generator
             .Take(beamWidth)];
     }
 
+    /// <summary>Everything about the options that can be wrong is refused before decoding starts.</summary>
+    private void Check(IReadOnlyList<int> source, DecodingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        var (vocabulary, positions) = (Model.Options.TargetVocabularySize, Model.Options.MaxLength);
+        if (options.MaxLength < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxLength, "DecodingOptions.MaxLength must be at least 1 token.");
+        }
+        if (options.MaxLength > positions)
+        {
+            // Step t feeds the token at position t, and the last step is t = MaxLength − 1.
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxLength,
+                $"DecodingOptions.MaxLength = {options.MaxLength} needs positions 0 to {options.MaxLength - 1}, but the model's positional table (TransformerOptions.MaxLength) holds {positions}.");
+        }
+        if (options.StartToken < 0 || options.StartToken >= vocabulary)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.StartToken, $"StartToken {options.StartToken} is not an id of the target vocabulary of {vocabulary}.");
+        }
+        if (SuppressedIds(options).Count >= vocabulary)
+        {
+            throw new ArgumentException($"Every one of the {vocabulary} target tokens is suppressed: there is nothing left to produce.", nameof(options));
+        }
+    }
+
+    private HashSet<int> SuppressedIds(DecodingOptions options) =>
+        [.. options.SuppressedTokens.Where(id => id >= 0 && id < Model.Options.TargetVocabularySize)];
+
     private sealed record Beam(List<int> Tokens, List<DecodingStep> Steps, double LogProbability, DecoderCache? Cache);
 
     private DecodingResult Run(IReadOnlyList<int> source, DecodingOptions options, Func<float[], int> choose, SamplingOptions? sampling = null)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxLength);
+        Check(source, options);
         using var frozen = FrozenWeights.BeginUnlessActive(); // no weight changes during the loop: pack each one once
         var memory = Model.Encode(source);
         var cache = options.UseCache ? Model.Decoder.CreateCache() : null;
@@ -152,6 +195,11 @@ public sealed class Generator
             {
                 logits[suppressed] = float.NegativeInfinity;
             }
+        }
+        if (!logits.Any(l => l > float.NegativeInfinity) || logits.Any(float.IsNaN))
+        {
+            throw new InvalidOperationException(
+                $"At step {tokens.Count - 1} the model's logits are {(logits.Any(float.IsNaN) ? "NaN" : "all −∞ after suppression")}: there is no distribution to decode from. Check the model's weights.");
         }
         var probabilities = Softmax(logits, sampling?.Temperature ?? 1.0f);
         if (sampling is not null)
