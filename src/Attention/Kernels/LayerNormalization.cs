@@ -2,17 +2,17 @@
 //
 // MathNet stores a matrix column by column, so feature j of every row sits in one contiguous column: the per-row
 // statistics are vectors of n values that each column updates element by element (one vector lane per row), and every
-// pass below is a vector loop. The moments use the corrected two-pass algorithm: a float mean μ₀ first, then the
-// deviations from it, whose own sum δ = Σ (x − μ₀) repairs the rounding of μ₀ (Chan, Golub & LeVeque, 1983):
-//   μ = μ₀ + δ/d,   σ² = Σ (x − μ₀)²/d − (δ/d)²
+// pass below is a vector loop. The moments take two passes in double (RowMoments): the mean μ, then Σ (x − μ)², so
+// every finite row has a finite mean and variance (a constant row of 1e30 has variance 0, where float squares would
+// overflow); the normalisation itself, (x − μ)/√(σ² + ε)·γ + β, runs in float.
 using System.Buffers;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Kernels;
 
 /// <summary>Layer normalisation of each row of a matrix, as <c>torch.nn.functional.layer_norm(x, (d,), γ, β, ε)</c>.</summary>
-/// <remarks>Accumulates in float32. On rows whose mean is large against their spread (values near 1000 that differ in the
-/// fourth digit) float32 itself loses digits: the result is then good to about 1e-4 of the spread, as PyTorch's is.</remarks>
+/// <remarks>Mean and variance are accumulated in double, so any finite row gives a finite result; the normalisation runs in
+/// float32. PyTorch accumulates in float32 (Welford), so the two agree to float rounding, about 1e-6 relative.</remarks>
 public static class LayerNormalization
 {
     /// <summary>The normalised rows as a new matrix.</summary>
@@ -56,30 +56,32 @@ public static class LayerNormalization
     internal static void Normalize(ReadOnlySpan<float> source, int n, int d, Vector<float> gain, Vector<float> bias, float epsilon, Span<float> result)
     {
         var width = SimdDispatch.Current;
-        var rented = ArrayPool<float>.Shared.Rent(3 * n);   // per call, returned below: no buffer outlives the call
+        var moments = ArrayPool<double>.Shared.Rent(2 * n);   // per call, returned below: no buffer outlives the call
+        var statistics = ArrayPool<float>.Shared.Rent(2 * n);
         try
         {
-            var mean = rented.AsSpan(0, n);
-            var deviation = rented.AsSpan(n, n);
-            var inverseStd = rented.AsSpan(2 * n, n);
-            mean.Clear();
+            var sum = moments.AsSpan(0, n);
+            var squares = moments.AsSpan(n, n);
+            sum.Clear();
+            squares.Clear();
             for (var j = 0; j < d; j++)
             {
-                VectorOps.Add(mean, source.Slice(j * n, n), mean, width);                          // Σ_j x[i, j]
-            }
-            VectorOps.Scale(mean, 1.0f / d, width);                                               // μ₀
-            deviation.Clear();
-            inverseStd.Clear();
-            for (var j = 0; j < d; j++)
-            {
-                VectorOps.AddDeviations(source.Slice(j * n, n), mean, deviation, inverseStd, width); // δ and Σ (x − μ₀)²
+                RowMoments.Add(source.Slice(j * n, n), sum, width);                                   // Σ_j x[i, j], in double
             }
             for (var i = 0; i < n; i++)
             {
-                var correction = deviation[i] / d;
-                mean[i] += correction;                                                            // μ
-                var variance = MathF.Max(inverseStd[i] / d - correction * correction, 0.0f);     // biased variance
-                inverseStd[i] = 1.0f / MathF.Sqrt(variance + epsilon);                           // ε inside the root
+                sum[i] /= d;                                                                         // μ
+            }
+            for (var j = 0; j < d; j++)
+            {
+                RowMoments.AddSquaredDeviations(source.Slice(j * n, n), sum, squares, width);         // Σ_j (x − μ)², in double
+            }
+            var mean = statistics.AsSpan(0, n);
+            var inverseStd = statistics.AsSpan(n, n);
+            for (var i = 0; i < n; i++)
+            {
+                mean[i] = (float)sum[i];
+                inverseStd[i] = (float)(1.0 / Math.Sqrt(squares[i] / d + epsilon));                 // biased variance, ε inside the root
             }
             for (var j = 0; j < d; j++)
             {
@@ -88,7 +90,8 @@ public static class LayerNormalization
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(rented);
+            ArrayPool<double>.Shared.Return(moments);
+            ArrayPool<float>.Shared.Return(statistics);
         }
     }
 }

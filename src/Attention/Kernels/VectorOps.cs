@@ -1,6 +1,6 @@
 // The small loops the kernels are built from, at each vector width:
 //   Max, Scale, ExpShiftedSum: the steps of a softmax
-//   Add, Multiply, Relu, AddDeviations, Normalize: the residual sum, fused attention's final division, the activation
+//   Add, Multiply, Relu, Normalize: the residual sum, fused attention's final division, the activation
 //   and the steps of LayerNorm
 // Widest vector first; the ragged tail is finished by a scalar loop.
 using System.Runtime.CompilerServices;
@@ -248,50 +248,6 @@ internal static class VectorOps
         for (; i < n; i++)
         {
             Unsafe.Add(ref xs, i) = MathF.Max(Unsafe.Add(ref xs, i), 0.0f);
-        }
-    }
-
-    /// <summary>deviation += x − mean and squares += (x − mean)², element by element (all the same length).</summary>
-    public static void AddDeviations(ReadOnlySpan<float> x, ReadOnlySpan<float> mean, Span<float> deviation, Span<float> squares, SimdWidth width)
-    {
-        ref var xs = ref MemoryMarshal.GetReference(x);
-        ref var ms = ref MemoryMarshal.GetReference(mean);
-        ref var ds = ref MemoryMarshal.GetReference(deviation);
-        ref var ss = ref MemoryMarshal.GetReference(squares);
-        nuint n = (nuint)x.Length;
-        nuint i = 0;
-        if (width == SimdWidth.Vector512)
-        {
-            for (; i + 16 <= n; i += 16)
-            {
-                var c = Vector512.LoadUnsafe(ref xs, i) - Vector512.LoadUnsafe(ref ms, i);
-                (Vector512.LoadUnsafe(ref ds, i) + c).StoreUnsafe(ref ds, i);
-                Vector512.FusedMultiplyAdd(c, c, Vector512.LoadUnsafe(ref ss, i)).StoreUnsafe(ref ss, i);
-            }
-        }
-        if (width >= SimdWidth.Vector256)
-        {
-            for (; i + 8 <= n; i += 8)
-            {
-                var c = Vector256.LoadUnsafe(ref xs, i) - Vector256.LoadUnsafe(ref ms, i);
-                (Vector256.LoadUnsafe(ref ds, i) + c).StoreUnsafe(ref ds, i);
-                Vector256.FusedMultiplyAdd(c, c, Vector256.LoadUnsafe(ref ss, i)).StoreUnsafe(ref ss, i);
-            }
-        }
-        if (width >= SimdWidth.Vector128)
-        {
-            for (; i + 4 <= n; i += 4)
-            {
-                var c = Vector128.LoadUnsafe(ref xs, i) - Vector128.LoadUnsafe(ref ms, i);
-                (Vector128.LoadUnsafe(ref ds, i) + c).StoreUnsafe(ref ds, i);
-                Vector128.FusedMultiplyAdd(c, c, Vector128.LoadUnsafe(ref ss, i)).StoreUnsafe(ref ss, i);
-            }
-        }
-        for (; i < n; i++)
-        {
-            var c = Unsafe.Add(ref xs, i) - Unsafe.Add(ref ms, i);
-            Unsafe.Add(ref ds, i) += c;
-            Unsafe.Add(ref ss, i) = MathF.FusedMultiplyAdd(c, c, Unsafe.Add(ref ss, i));
         }
     }
 

@@ -7,9 +7,8 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Attention.Layers;
 
 /// <summary>PyTorch's <c>nn.LayerNorm(d)</c>: each row normalised to mean 0 and variance 1, then scaled by γ and shifted by β.</summary>
-/// <remarks>The arithmetic is <see cref="LayerNormalization"/>'s: mean and variance accumulated in float32 with the
-/// corrected two-pass algorithm. On rows whose mean is large against their spread (values near 1000 that differ in the
-/// fourth digit) float32 itself loses digits: the result is then good to about 1e-4 of the spread, as PyTorch's is.</remarks>
+/// <remarks>The arithmetic is <see cref="LayerNormalization"/>'s: mean and variance accumulated in double (so any finite
+/// row gives a finite result), the normalisation in float32.</remarks>
 public sealed class LayerNorm
 {
     /// <summary>Creates a layer with γ = 1 and β = 0, as PyTorch initialises it.</summary>

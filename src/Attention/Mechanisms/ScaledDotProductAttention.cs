@@ -25,8 +25,11 @@ public static class ScaledDotProductAttention
     {
         CheckShapes(queries, keys, values, mask);
         var (n, m, dk) = (queries.RowCount, keys.RowCount, queries.ColumnCount);
-        var scores = MatrixMultiply.MultiplyTransposed(queries, keys);             // ω = Q·Kᵀ                       [n × m]
-        var logits = Elementwise.Multiply(scores, scale ?? 1.0f / MathF.Sqrt(dk)); // ω/√d_k (or ω·scale, when one is given)
+        var scores = MatrixMultiply.MultiplyTransposed(queries, keys);             // ω = Q·Kᵀ, returned for the lessons [n × m]
+        // The softmax's input is (Q/√d_k)·Kᵀ: the same numbers as ω/√d_k, but PyTorch scales Q first, which rounds the
+        // same way the fused kernel does and cannot overflow where ω would (|ω| past 3.4e38 while ω/√d_k is finite).
+        var scaled = Elementwise.Multiply(queries, scale ?? 1.0f / MathF.Sqrt(dk));
+        var logits = MatrixMultiply.MultiplyTransposed(scaled, keys);             // ω/√d_k (or ω·scale, when one is given)
         if (mask is not null)
         {
             logits = Elementwise.Add(logits, mask.ToAdditive(n, m));               // + mask: −∞ hides a key
