@@ -16,8 +16,9 @@ namespace Attention.Serialization;
 /// becomes a one-row matrix [1 × n], a scalar [1 × 1]. Writing stores F32; one-row matrices are written as 1-d tensors
 /// [n], which is what PyTorch expects for biases and norm parameters.</para>
 /// <para>A truncated or corrupt file (header length past the end, offsets outside the data, sizes that disagree with the
-/// shape, unknown dtype, malformed JSON) throws <see cref="InvalidDataException"/> naming the problem; nothing is read
-/// past the buffer and no allocation is sized by an unchecked header field.</para>
+/// shape, unknown dtype, malformed JSON or UTF-8, a name given twice, tensors whose data overlap, bytes no tensor covers)
+/// throws <see cref="InvalidDataException"/> naming the problem and the tensor; nothing is read past the buffer and no
+/// allocation is sized by an unchecked header field.</para>
 /// </remarks>
 public static class SafeTensors
 {
@@ -50,10 +51,19 @@ public static class SafeTensors
             throw new InvalidDataException($"The header length {headerLength} is larger than the {bytes.Length - 8} bytes that follow it (or than the {MaxHeaderBytes}-byte limit).");
         }
         var data = bytes[(8 + (int)headerLength)..];
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(bytes.Slice(8, (int)headerLength));
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new InvalidDataException($"The safetensors header is not valid UTF-8 (byte {e.Index} of the header); tensor names must be UTF-8.", e);
+        }
         JsonDocument header;
         try
         {
-            header = JsonDocument.Parse(Encoding.UTF8.GetString(bytes.Slice(8, (int)headerLength)));
+            header = JsonDocument.Parse(text);
         }
         catch (JsonException e)
         {
@@ -66,13 +76,22 @@ public static class SafeTensors
                 throw new InvalidDataException("The safetensors header must be a JSON object of tensors.");
             }
             var tensors = new Dictionary<string, Matrix<float>>(StringComparer.Ordinal);
+            var spans = new List<(string Name, ulong Begin, ulong End)>();
             foreach (var entry in header.RootElement.EnumerateObject())
             {
-                if (entry.Name != "__metadata__")
+                if (entry.Name == "__metadata__")
                 {
-                    tensors[entry.Name] = ReadTensor(entry.Name, entry.Value, data);
+                    continue;
                 }
+                if (tensors.ContainsKey(entry.Name))
+                {
+                    throw new InvalidDataException($"Tensor '{entry.Name}' appears twice in the header; each name must be unique.");
+                }
+                var (matrix, begin, end) = ReadTensor(entry.Name, entry.Value, data);
+                tensors[entry.Name] = matrix;
+                spans.Add((entry.Name, begin, end));
             }
+            RequireEveryByteOnce(spans, (ulong)data.Length);
             return tensors;
         }
     }
@@ -125,7 +144,35 @@ public static class SafeTensors
         return file;
     }
 
-    private static Matrix<float> ReadTensor(string name, JsonElement entry, ReadOnlySpan<byte> data)
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>As the format's reference reader: the tensors' data ranges, in order, tile the data exactly, with no
+    /// overlap and no byte left over.</summary>
+    private static void RequireEveryByteOnce(List<(string Name, ulong Begin, ulong End)> spans, ulong dataLength)
+    {
+        ulong covered = 0;
+        string? previous = null;
+        foreach (var (name, begin, end) in spans.OrderBy(s => s.Begin).ThenBy(s => s.End))
+        {
+            if (begin < covered)
+            {
+                throw new InvalidDataException($"Tensor '{name}' (bytes {begin} to {end}) overlaps '{previous}' (which ends at byte {covered}).");
+            }
+            if (begin > covered)
+            {
+                throw new InvalidDataException($"Data bytes {covered} to {begin} belong to no tensor (they come before '{name}').");
+            }
+            (covered, previous) = (end, name);
+        }
+        if (covered < dataLength)
+        {
+            throw new InvalidDataException(previous is null
+                ? $"The file holds {dataLength} bytes of data but no tensor."
+                : $"The {dataLength - covered} bytes of data after '{previous}' (from byte {covered}) belong to no tensor.");
+        }
+    }
+
+    private static (Matrix<float> Matrix, ulong Begin, ulong End) ReadTensor(string name, JsonElement entry, ReadOnlySpan<byte> data)
     {
         if (entry.ValueKind != JsonValueKind.Object
             || !entry.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String
@@ -158,10 +205,15 @@ public static class SafeTensors
         {
             throw new InvalidDataException($"Tensor '{name}' has data_offsets {offsetsElement} outside the {data.Length} bytes of data.");
         }
-        var count = (ulong)rows * (ulong)columns;
-        if (end - begin != count * (ulong)elementSize)
+        var count = (ulong)rows * (ulong)columns;                 // at most (2³¹ − 1)²: fits in 64 bits
+        var size = (UInt128)count * (ulong)elementSize;           // may not: computed in 128 bits
+        if (end - begin != size)
         {
-            throw new InvalidDataException($"Tensor '{name}' is {dtype} [{string.Join(", ", shape)}], which takes {count * (ulong)elementSize} bytes, but its data_offsets span {end - begin}.");
+            throw new InvalidDataException($"Tensor '{name}' is {dtype} [{string.Join(", ", shape)}], which takes {size} bytes, but its data_offsets span {end - begin}.");
+        }
+        if (count > (ulong)Array.MaxLength)
+        {
+            throw new InvalidDataException($"Tensor '{name}' has {count} elements, more than one array can hold ({Array.MaxLength}).");
         }
         var bytes = data.Slice((int)begin, (int)(end - begin));
         var values = new float[(int)count];
@@ -175,6 +227,6 @@ public static class SafeTensors
                 _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]) << 16), // BF16: the high half of a float32
             };
         }
-        return Matrix<float>.Build.DenseOfRowMajor(rows, columns, values);
+        return (Matrix<float>.Build.DenseOfRowMajor(rows, columns, values), begin, end);
     }
 }
