@@ -15,7 +15,7 @@ namespace Attention.Benchmarks;
 [Config(typeof(SlowCallsConfig))]
 public class DecodingBenchmarks
 {
-    private Generator _generator = null!;
+    private Decoding _generator = null!;
     private readonly int[] _source = [5, 9, 13, 2, 44, 17, 8, 30, 11, 6, 21, 4];
 
     [Params(32, 128, 512)]
@@ -27,9 +27,9 @@ public class DecodingBenchmarks
         var options = new TransformerOptions
         {
             ModelDim = 64, HeadCount = 4, FeedForwardDim = 128, EncoderLayers = 2, DecoderLayers = 2, Dropout = 0,
-            SourceVocabularySize = 64, TargetVocabularySize = 64, MaxLength = 600,
+            SourceVocabularySize = 64, TargetVocabularySize = 64, MaxPositions = 600,
         };
-        _generator = new Generator(new Transformer(options, new TorchGenerator(1)));
+        _generator = new Decoding(new Transformer(options, new TorchGenerator(1)));
     }
 
     [Benchmark(Baseline = true)]
@@ -39,5 +39,5 @@ public class DecodingBenchmarks
     public int WithCache() => Decode(useCache: true);
 
     private int Decode(bool useCache) =>
-        _generator.Greedy(_source, new DecodingOptions { StartToken = 2, EndToken = null, MaxLength = Tokens, UseCache = useCache }).Tokens.Count;
+        _generator.Greedy(_source, new DecodingOptions { StartToken = 2, EndToken = null, MaxNewTokens = Tokens, UseCache = useCache }).Tokens.Count;
 }

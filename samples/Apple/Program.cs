@@ -31,7 +31,7 @@ Print.Line("Words are case-sensitive, so 'Apple' (the company, capitalised) and 
 
 var generator = new TorchGenerator(42);
 var embedding = new Embedding(tokenizer.Vocabulary.Count, modelDim, generator);
-var positions = new SinusoidalPositionalEncoding(modelDim, maxLength: 64);
+var positions = new SinusoidalPositionalEncoding(modelDim, maxPositions: 64);
 var attention = new MultiHeadAttention(modelDim, headCount, generator);
 Print.Line($"Embedding {TensorPrinter.Size(embedding.Weight)}, positional table [64 × {modelDim}], " +
            $"W_Q, W_K, W_V, W_O each {TensorPrinter.Size(attention.WQ)}, {headCount} heads of {attention.HeadDim} columns");

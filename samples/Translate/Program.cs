@@ -41,12 +41,12 @@ Print.Value("embedded source", TensorPrinter.Format(embedded), TensorPrinter.Siz
 Print.Value("memory = Encoder(embedded source)", TensorPrinter.Format(memory), TensorPrinter.Size(memory));
 
 Print.Title("4. Decode one token at a time (greedy, with the KV cache)");
-var generator = new Generator(model);
+var generator = new Decoding(model);
 var decodingOptions = new DecodingOptions
 {
     StartToken = start,
     EndToken = end,
-    MaxLength = 8,
+    MaxNewTokens = 8,
     RecordAttention = true,
     SuppressedTokens = [.. new[] { SpecialTokens.Pad, SpecialTokens.Unknown, SpecialTokens.StartOfSequence }.Select(target.Vocabulary.IdOf)],
 };
@@ -63,7 +63,7 @@ foreach (var step in result.Steps)
 }
 Print.Line(result.Tokens[^1] == end
     ? $"Stopped at {SpecialTokens.EndOfSequence} after {result.Tokens.Count} tokens."
-    : $"Stopped at the maximum length of {decodingOptions.MaxLength} tokens without producing {SpecialTokens.EndOfSequence}.");
+    : $"Stopped at the maximum length of {decodingOptions.MaxNewTokens} tokens without producing {SpecialTokens.EndOfSequence}.");
 Print.Line($"output: \"{target.Decode(result.Tokens)}\"   (a trained model would write \"{english}\")");
 
 var uncached = generator.Greedy(sourceIds, decodingOptions with { UseCache = false });

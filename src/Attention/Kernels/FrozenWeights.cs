@@ -27,7 +27,7 @@ namespace Attention.Kernels;
 /// 512 × 2048 weight into fresh memory 10 ms, into reused memory 0.5 ms). <see cref="ReleaseMemory"/> frees them early.</para>
 /// <para>The scope belongs to the async flow that began it, and flows into the tasks and parallel loops it starts; other
 /// threads are not affected. Threads in one scope share one packed copy of each weight. Dispose the scope after the work
-/// inside it has finished. <see cref="Transformers.Generator"/> opens a scope of its own around each decoding call.</para>
+/// inside it has finished. <see cref="Transformers.Decoding"/> opens a scope of its own around each decoding call.</para>
 /// <example><code>
 /// using (FrozenWeights.Begin())
 /// {

@@ -12,11 +12,11 @@ public interface IPositionalEncoding
     /// <summary>d_model, the width of each position vector.</summary>
     int ModelDim { get; }
 
-    /// <summary>How many positions the table holds; positions run from 0 to <c>MaxLength − 1</c>.</summary>
-    int MaxLength { get; }
+    /// <summary>How many positions the table holds; positions run from 0 to <c>MaxPositions − 1</c>.</summary>
+    int MaxPositions { get; }
 
     /// <summary>The vectors of positions 0 … length − 1.</summary>
-    /// <param name="length">n, at most <see cref="MaxLength"/>.</param>
+    /// <param name="length">n, at most <see cref="MaxPositions"/>.</param>
     /// <returns>[n × d_model], a copy.</returns>
     /// <exception cref="ArgumentOutOfRangeException">n exceeds the table; the message gives both numbers.</exception>
     Matrix<float> Encode(int length);

@@ -8,13 +8,13 @@ namespace Attention.Layers;
 /// <summary>A learned positional encoding: an <see cref="Embedding"/> over positions 0 … max length − 1 (as GPT-2's <c>wpe</c>).</summary>
 public sealed class LearnedPositionalEncoding : IPositionalEncoding
 {
-    /// <summary>Creates the table drawn from N(0, 1), as <c>nn.Embedding(maxLength, modelDim)</c>.</summary>
-    /// <param name="maxLength">Number of positions, at least 1.</param>
+    /// <summary>Creates the table drawn from N(0, 1), as <c>nn.Embedding(maxPositions, modelDim)</c>.</summary>
+    /// <param name="maxPositions">Number of positions, at least 1.</param>
     /// <param name="modelDim">d_model, at least 1.</param>
     /// <param name="generator">The random source.</param>
-    public LearnedPositionalEncoding(int maxLength, int modelDim, TorchGenerator generator)
+    public LearnedPositionalEncoding(int maxPositions, int modelDim, TorchGenerator generator)
     {
-        Table = new Embedding(maxLength, modelDim, generator);
+        Table = new Embedding(maxPositions, modelDim, generator);
     }
 
     /// <summary>Creates the encoding from a given table (copied).</summary>
@@ -31,12 +31,12 @@ public sealed class LearnedPositionalEncoding : IPositionalEncoding
     public int ModelDim => Table.Dimension;
 
     /// <inheritdoc />
-    public int MaxLength => Table.VocabularySize;
+    public int MaxPositions => Table.VocabularySize;
 
     /// <inheritdoc />
     public Matrix<float> Encode(int length)
     {
-        SinusoidalPositionalEncoding.CheckLength(length, MaxLength);
+        SinusoidalPositionalEncoding.CheckLength(length, MaxPositions);
         return Table.Weight.SubMatrix(0, length, 0, ModelDim);
     }
 
@@ -46,9 +46,9 @@ public sealed class LearnedPositionalEncoding : IPositionalEncoding
     /// <inheritdoc />
     public Matrix<float> Forward(Matrix<float> x, int startPosition)
     {
-        Shapes.RequireColumns(x, nameof(x), ModelDim, $"d_model of the positional table {Shapes.Of(MaxLength, ModelDim)}");
+        Shapes.RequireColumns(x, nameof(x), ModelDim, $"d_model of the positional table {Shapes.Of(MaxPositions, ModelDim)}");
         ArgumentOutOfRangeException.ThrowIfNegative(startPosition);
-        SinusoidalPositionalEncoding.CheckPositions(startPosition, x.RowCount, MaxLength);
+        SinusoidalPositionalEncoding.CheckPositions(startPosition, x.RowCount, MaxPositions);
         return x + Table.Weight.SubMatrix(startPosition, x.RowCount, 0, ModelDim);
     }
 }

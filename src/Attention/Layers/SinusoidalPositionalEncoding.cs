@@ -17,21 +17,21 @@ public sealed class SinusoidalPositionalEncoding : IPositionalEncoding
 {
     private readonly Matrix<float> _table;
 
-    /// <summary>Creates the table for <paramref name="modelDim"/> columns and <paramref name="maxLength"/> positions.</summary>
+    /// <summary>Creates the table for <paramref name="modelDim"/> columns and <paramref name="maxPositions"/> positions.</summary>
     /// <param name="modelDim">d_model, at least 1.</param>
-    /// <param name="maxLength">Number of positions, at least 1 (PyTorch tutorials use 5000).</param>
-    public SinusoidalPositionalEncoding(int modelDim, int maxLength = 5000)
+    /// <param name="maxPositions">Number of positions, at least 1 (PyTorch tutorials use 5000).</param>
+    public SinusoidalPositionalEncoding(int modelDim, int maxPositions = 5000)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(modelDim);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxLength);
-        _table = Build(modelDim, maxLength);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPositions);
+        _table = Build(modelDim, maxPositions);
     }
 
     /// <inheritdoc />
     public int ModelDim => _table.ColumnCount;
 
     /// <inheritdoc />
-    public int MaxLength => _table.RowCount;
+    public int MaxPositions => _table.RowCount;
 
     /// <summary>PE(pos, column) for one entry, computed in double as the table is.</summary>
     /// <param name="position">pos ≥ 0.</param>
@@ -48,7 +48,7 @@ public sealed class SinusoidalPositionalEncoding : IPositionalEncoding
     /// <inheritdoc />
     public Matrix<float> Encode(int length)
     {
-        CheckLength(length, MaxLength);
+        CheckLength(length, MaxPositions);
         return _table.SubMatrix(0, length, 0, ModelDim);
     }
 
@@ -58,35 +58,35 @@ public sealed class SinusoidalPositionalEncoding : IPositionalEncoding
     /// <inheritdoc />
     public Matrix<float> Forward(Matrix<float> x, int startPosition)
     {
-        Shapes.RequireColumns(x, nameof(x), ModelDim, $"d_model of the positional table {Shapes.Of(MaxLength, ModelDim)}");
+        Shapes.RequireColumns(x, nameof(x), ModelDim, $"d_model of the positional table {Shapes.Of(MaxPositions, ModelDim)}");
         ArgumentOutOfRangeException.ThrowIfNegative(startPosition);
-        CheckPositions(startPosition, x.RowCount, MaxLength);
+        CheckPositions(startPosition, x.RowCount, MaxPositions);
         return x + _table.SubMatrix(startPosition, x.RowCount, 0, ModelDim);
     }
 
     /// <summary>Throws unless positions <paramref name="startPosition"/> … + <paramref name="count"/> − 1 are in the table
     /// (the end is computed in 64 bits, so a start near int.MaxValue cannot wrap around).</summary>
-    internal static void CheckPositions(int startPosition, int count, int maxLength)
+    internal static void CheckPositions(int startPosition, int count, int maxPositions)
     {
-        if ((long)startPosition + count > maxLength)
+        if ((long)startPosition + count > maxPositions)
         {
             throw new ArgumentOutOfRangeException(nameof(startPosition), startPosition,
-                $"Asked for {count} positions starting at {startPosition} (up to {(long)startPosition + count - 1}), but the positional table holds positions 0 to {maxLength - 1} ({maxLength} in all). Build it with a larger max length.");
+                $"Asked for {count} positions starting at {startPosition} (up to {(long)startPosition + count - 1}), but the positional table holds positions 0 to {maxPositions - 1} ({maxPositions} in all). Build it with a larger max length.");
         }
     }
 
-    internal static void CheckLength(int length, int maxLength)
+    internal static void CheckLength(int length, int maxPositions)
     {
-        if (length < 1 || length > maxLength)
+        if (length < 1 || length > maxPositions)
         {
             throw new ArgumentOutOfRangeException(nameof(length), length,
-                $"Asked for {length} positions, but the positional table holds positions 0 to {maxLength - 1} ({maxLength} in all). Build it with a larger max length.");
+                $"Asked for {length} positions, but the positional table holds positions 0 to {maxPositions - 1} ({maxPositions} in all). Build it with a larger max length.");
         }
     }
 
-    private static Matrix<float> Build(int modelDim, int maxLength)
+    private static Matrix<float> Build(int modelDim, int maxPositions)
     {
-        Shapes.Elements(maxLength, modelDim, "The positional table", nameof(maxLength));
-        return Matrix<float>.Build.Dense(maxLength, modelDim, (pos, column) => (float)Value(pos, column, modelDim));
+        Shapes.Elements(maxPositions, modelDim, "The positional table", nameof(maxPositions));
+        return Matrix<float>.Build.Dense(maxPositions, modelDim, (pos, column) => (float)Value(pos, column, modelDim));
     }
 }

@@ -6,7 +6,7 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Transformers;
 
-/// <summary>What a <see cref="Decoder"/> keeps between decoding steps: per layer, the projected self-attention keys and
+/// <summary>What a <see cref="TransformerDecoder"/> keeps between decoding steps: per layer, the projected self-attention keys and
 /// values of every target token so far, and the projected keys and values of the encoder memory.</summary>
 /// <remarks>One cache belongs to one decoder and one sequence being decoded against one memory; <see cref="Clone"/> forks
 /// it (beam search). Used with another decoder, or with a memory matrix other than the one it first saw (compared by
@@ -14,17 +14,17 @@ namespace Attention.Transformers;
 public sealed class DecoderCache
 {
     private readonly LayerCache[] _layers;
-    private readonly Decoder _owner;
+    private readonly TransformerDecoder _owner;
     private Matrix<float>? _memory;
 
-    internal DecoderCache(Decoder owner, int layerCount) : this(owner, [.. Enumerable.Range(0, layerCount).Select(_ => new LayerCache())], null)
+    internal DecoderCache(TransformerDecoder owner, int layerCount) : this(owner, [.. Enumerable.Range(0, layerCount).Select(_ => new LayerCache())], null)
     {
     }
 
-    private DecoderCache(Decoder owner, LayerCache[] layers, Matrix<float>? memory) => (_owner, _layers, _memory) = (owner, layers, memory);
+    private DecoderCache(TransformerDecoder owner, LayerCache[] layers, Matrix<float>? memory) => (_owner, _layers, _memory) = (owner, layers, memory);
 
     /// <summary>Whether <paramref name="decoder"/> made this cache.</summary>
-    internal bool BelongsTo(Decoder decoder) => ReferenceEquals(decoder, _owner);
+    internal bool BelongsTo(TransformerDecoder decoder) => ReferenceEquals(decoder, _owner);
 
     /// <summary>Throws unless this cache has seen no memory but <paramref name="memory"/>, and remembers it.</summary>
     internal void RequireMemory(Matrix<float> memory)

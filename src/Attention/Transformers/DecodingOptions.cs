@@ -1,16 +1,16 @@
 namespace Attention.Transformers;
 
-/// <summary>How <see cref="Generator"/> runs the decoding loop.</summary>
+/// <summary>How <see cref="Decoding"/> runs the decoding loop.</summary>
 public sealed record DecodingOptions
 {
     /// <summary>The id of <c>&lt;sos&gt;</c>, the decoder's first input.</summary>
     public required int StartToken { get; init; }
 
-    /// <summary>The id of <c>&lt;eos&gt;</c>; decoding stops after producing it. Null: stop only at <see cref="MaxLength"/>.</summary>
+    /// <summary>The id of <c>&lt;eos&gt;</c>; decoding stops after producing it. Null: stop only at <see cref="MaxNewTokens"/>.</summary>
     public int? EndToken { get; init; }
 
     /// <summary>The most tokens to produce (not counting <c>&lt;sos&gt;</c>).</summary>
-    public int MaxLength { get; init; } = 50;
+    public int MaxNewTokens { get; init; } = 50;
 
     /// <summary>Keep each layer's keys and values between steps (O(t) per step) instead of re-running the whole prefix (O(t²)). Same result either way.</summary>
     public bool UseCache { get; init; } = true;
@@ -22,7 +22,7 @@ public sealed record DecodingOptions
     public bool RecordAttention { get; init; }
 }
 
-/// <summary>Sampling settings for <see cref="Generator.Sample"/>.</summary>
+/// <summary>Sampling settings for <see cref="Decoding.Sample"/>.</summary>
 /// <param name="Temperature">Logits are divided by it before the softmax: below 1 sharpens, above 1 flattens. Must be positive.</param>
 /// <param name="TopK">Keep only the k most likely tokens (null: all).</param>
 /// <param name="TopP">Keep the smallest set of most likely tokens whose probabilities add up to at least p (nucleus sampling; null: all).</param>

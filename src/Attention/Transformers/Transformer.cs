@@ -32,17 +32,17 @@ public sealed class Transformer
         SourceEmbedding = new Embedding(options.SourceVocabularySize, options.ModelDim, generator);
         TargetEmbedding = new Embedding(options.TargetVocabularySize, options.ModelDim, generator);
         Positions = options.LearnedPositions
-            ? new LearnedPositionalEncoding(options.MaxLength, options.ModelDim, generator)
-            : new SinusoidalPositionalEncoding(options.ModelDim, options.MaxLength);
-        Encoder = new Encoder(options, generator);
-        Decoder = new Decoder(options, generator);
+            ? new LearnedPositionalEncoding(options.MaxPositions, options.ModelDim, generator)
+            : new SinusoidalPositionalEncoding(options.ModelDim, options.MaxPositions);
+        Encoder = new TransformerEncoder(options, generator);
+        Decoder = new TransformerDecoder(options, generator);
         LmHead = options.TieOutputToEmbedding
             ? Linear.Sharing(TargetEmbedding.Weight, Vector<float>.Build.Dense(options.TargetVocabularySize))
             : new Linear(options.ModelDim, options.TargetVocabularySize, generator);
         EmbeddingDropout = new Dropout(options.Dropout, generator);
     }
 
-    private Transformer(TransformerOptions options, Embedding source, Embedding target, IPositionalEncoding positions, Encoder encoder, Decoder decoder, Linear lmHead, TorchGenerator generator)
+    private Transformer(TransformerOptions options, Embedding source, Embedding target, IPositionalEncoding positions, TransformerEncoder encoder, TransformerDecoder decoder, Linear lmHead, TorchGenerator generator)
     {
         (Options, SourceEmbedding, TargetEmbedding, Positions, Encoder, Decoder, LmHead) = (options, source, target, positions, encoder, decoder, lmHead);
         EmbeddingDropout = new Dropout(options.Dropout, generator);
@@ -61,10 +61,10 @@ public sealed class Transformer
     public IPositionalEncoding Positions { get; }
 
     /// <summary>The encoder stack.</summary>
-    public Encoder Encoder { get; }
+    public TransformerEncoder Encoder { get; }
 
     /// <summary>The decoder stack.</summary>
-    public Decoder Decoder { get; }
+    public TransformerDecoder Decoder { get; }
 
     /// <summary>The LM head, d_model → target vocab: weight [vocab × d_model] (the target embedding itself when tied), bias [vocab].</summary>
     public Linear LmHead { get; }
@@ -126,7 +126,7 @@ public sealed class Transformer
         // The names depend on the switches and layer counts, not on the sizes: a stand-in of width h lists them cheaply.
         var skeleton = options with
         {
-            ModelDim = options.HeadCount, FeedForwardDim = 1, SourceVocabularySize = 1, TargetVocabularySize = 1, MaxLength = 1,
+            ModelDim = options.HeadCount, FeedForwardDim = 1, SourceVocabularySize = 1, TargetVocabularySize = 1, MaxPositions = 1,
         };
         var expected = new Transformer(skeleton, new TorchGenerator(0)).ToStateDict().Keys.ToHashSet(StringComparer.Ordinal);
         var missing = expected.Where(name => !state.ContainsKey(name)).Order(StringComparer.Ordinal).ToList();
@@ -154,16 +154,16 @@ public sealed class Transformer
     {
         var target = new Embedding(StateDict.Matrix(state, "target_embedding.weight", options.TargetVocabularySize, options.ModelDim));
         IPositionalEncoding positions = options.LearnedPositions
-            ? new LearnedPositionalEncoding(StateDict.Matrix(state, "positional_encoding.weight", options.MaxLength, options.ModelDim))
-            : new SinusoidalPositionalEncoding(options.ModelDim, options.MaxLength);
+            ? new LearnedPositionalEncoding(StateDict.Matrix(state, "positional_encoding.weight", options.MaxPositions, options.ModelDim))
+            : new SinusoidalPositionalEncoding(options.ModelDim, options.MaxPositions);
         var lmHead = options.TieOutputToEmbedding
             ? Linear.Sharing(target.Weight, StateDict.Vector(state, "lm_head.bias", options.TargetVocabularySize))
             : Linear.FromStateDict(state, "lm_head.", options.ModelDim, options.TargetVocabularySize);
         return new Transformer(options,
             new Embedding(StateDict.Matrix(state, "source_embedding.weight", options.SourceVocabularySize, options.ModelDim)),
             target, positions,
-            Encoder.FromStateDict(state, "encoder.", options, generator),
-            Decoder.FromStateDict(state, "decoder.", options, generator),
+            TransformerEncoder.FromStateDict(state, "encoder.", options, generator),
+            TransformerDecoder.FromStateDict(state, "decoder.", options, generator),
             lmHead, generator);
     }
 

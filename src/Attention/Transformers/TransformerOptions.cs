@@ -42,7 +42,7 @@ public sealed record TransformerOptions
     public int TargetVocabularySize { get; init; } = 32_000;
 
     /// <summary>The longest source or target the positional table covers.</summary>
-    public int MaxLength { get; init; } = 512;
+    public int MaxPositions { get; init; } = 512;
 
     /// <summary>Whether embeddings are multiplied by √d_model before positions are added (paper §3.4: yes).</summary>
     public bool ScaleEmbeddings { get; init; } = true;
@@ -70,14 +70,14 @@ public sealed record TransformerOptions
         Dropout = 0.0f,
         SourceVocabularySize = sourceVocabularySize,
         TargetVocabularySize = targetVocabularySize,
-        MaxLength = 64,
+        MaxPositions = 64,
     };
 
     /// <summary>Throws <see cref="ArgumentException"/> when the sizes do not make a model.</summary>
     public void Validate()
     {
         foreach (var (name, value) in new[] { (nameof(ModelDim), ModelDim), (nameof(HeadCount), HeadCount), (nameof(FeedForwardDim), FeedForwardDim),
-                     (nameof(SourceVocabularySize), SourceVocabularySize), (nameof(TargetVocabularySize), TargetVocabularySize), (nameof(MaxLength), MaxLength) })
+                     (nameof(SourceVocabularySize), SourceVocabularySize), (nameof(TargetVocabularySize), TargetVocabularySize), (nameof(MaxPositions), MaxPositions) })
         {
             if (value <= 0)
             {

@@ -58,7 +58,7 @@ public class SizeOverflowTests
         product.Should().Throw<ArgumentException>().WithMessage("*70000*70000*");
         var mask = () => AttentionMask.Causal.ToAdditive(70_000, 70_000);
         mask.Should().Throw<ArgumentException>().WithMessage("*70000*70000*");
-        var table = () => new SinusoidalPositionalEncoding(70_000, maxLength: 70_000);
+        var table = () => new SinusoidalPositionalEncoding(70_000, maxPositions: 70_000);
         table.Should().Throw<ArgumentException>().WithMessage("*70000*70000*");
         var embedding = () => new Embedding(70_000, 70_000, new Attention.Randomness.TorchGenerator(1));
         embedding.Should().Throw<ArgumentException>().WithMessage("*70000*70000*");

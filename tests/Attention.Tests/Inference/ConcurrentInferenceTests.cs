@@ -15,7 +15,7 @@ namespace Attention.Tests.Inference;
 public class ConcurrentInferenceTests
 {
     private static readonly Transformer Model = new(
-        TransformerOptions.Small(40, 40) with { ModelDim = 256, HeadCount = 4, FeedForwardDim = 512, MaxLength = 160 }, new TorchGenerator(5));
+        TransformerOptions.Small(40, 40) with { ModelDim = 256, HeadCount = 4, FeedForwardDim = 512, MaxPositions = 160 }, new TorchGenerator(5));
 
     private static readonly int[][] Sources = [.. Enumerable.Range(0, 8).Select(i => Enumerable.Range(0, 128).Select(j => (j * 3 + i * 7) % 40).ToArray())];
 
@@ -41,10 +41,10 @@ public class ConcurrentInferenceTests
     {
         foreach (var useCache in new[] { false, true })
         {
-            var options = new DecodingOptions { StartToken = 2, EndToken = null, MaxLength = 6, UseCache = useCache };
+            var options = new DecodingOptions { StartToken = 2, EndToken = null, MaxNewTokens = 6, UseCache = useCache };
             string Decode(int[] source)
             {
-                var generator = new Generator(Model);
+                var generator = new Decoding(Model);
                 var greedy = generator.Greedy(source, options);
                 var beams = generator.BeamSearch(source, options, beamWidth: 3);
                 return string.Join(" | ", new[] { greedy }.Concat(beams).Select(r => $"{string.Join(",", r.Tokens)} {BitConverter.DoubleToInt64Bits(r.LogProbability):X}"));

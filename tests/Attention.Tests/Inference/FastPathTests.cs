@@ -72,7 +72,7 @@ public class FastPathTests
     public void Cached_decoder_steps_on_the_fast_path_equal_the_readable_steps(bool normFirst, int threads)
     {
         // A prefix of 200 target rows at once, then single rows: the fast path reads the cache's keys and values in place.
-        var decoder = new Decoder(Options with { NormFirst = normFirst }, new TorchGenerator(14));
+        var decoder = new TransformerDecoder(Options with { NormFirst = normFirst }, new TorchGenerator(14));
         foreach (var layer in decoder.Layers)
         {
             Perturb(layer.Norm1, 26);
@@ -84,8 +84,8 @@ public class FastPathTests
         foreach (var (first, rows) in new[] { (0, 200), (200, 1), (201, 1), (202, 3) })
         {
             var step = target.SubMatrix(first, rows, 0, 128);
-            var fast = Run(true, threads, () => decoder.Forward(step, memory, fastCache, memoryMask));
-            var readable = Run(false, threads, () => decoder.Forward(step, memory, readableCache, memoryMask));
+            var fast = Run(true, threads, () => decoder.ForwardWithCache(step, memory, fastCache, memoryMask));
+            var readable = Run(false, threads, () => decoder.ForwardWithCache(step, memory, readableCache, memoryMask));
             Expect.Close(fast, readable, relative: 1e-6f, absolute: 1e-6f, what: $"rows {first}–{first + rows - 1}, norm first {normFirst}, {threads} threads");
         }
         fastCache.Length.Should().Be(205);
@@ -111,11 +111,11 @@ public class FastPathTests
     [InlineData(true)]
     public void Decoding_with_and_without_the_fast_path_gives_the_same_tokens_and_probabilities(bool useCache)
     {
-        var model = new Transformer(Options with { SourceVocabularySize = 20, TargetVocabularySize = 20, MaxLength = 300 }, new TorchGenerator(10));
+        var model = new Transformer(Options with { SourceVocabularySize = 20, TargetVocabularySize = 20, MaxPositions = 300 }, new TorchGenerator(10));
         var source = Enumerable.Range(0, 131).Select(i => (i * 7 + 3) % 20).ToArray();
-        var options = new DecodingOptions { StartToken = 2, EndToken = null, MaxLength = 12, UseCache = useCache };
-        var readable = Run(false, 2, () => new Generator(model).Greedy(source, options));
-        var fast = Run(true, 2, () => new Generator(model).Greedy(source, options));
+        var options = new DecodingOptions { StartToken = 2, EndToken = null, MaxNewTokens = 12, UseCache = useCache };
+        var readable = Run(false, 2, () => new Decoding(model).Greedy(source, options));
+        var fast = Run(true, 2, () => new Decoding(model).Greedy(source, options));
         fast.Tokens.Should().Equal(readable.Tokens);
         fast.LogProbability.Should().BeApproximately(readable.LogProbability, 1e-5);
     }

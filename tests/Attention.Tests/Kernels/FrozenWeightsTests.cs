@@ -110,11 +110,11 @@ public class FrozenWeightsTests
     {
         // Greedy opens a scope of its own unless one is open; the DecodingTests hold its tokens to the unfrozen model.
         var model = new Transformer(TransformerOptions.Small(12, 9), new TorchGenerator(11));
-        var options = new DecodingOptions { StartToken = 2, MaxLength = 10 };
-        var alone = new Generator(model).Greedy([4, 7, 5, 9, 1], options);
+        var options = new DecodingOptions { StartToken = 2, MaxNewTokens = 10 };
+        var alone = new Decoding(model).Greedy([4, 7, 5, 9, 1], options);
         using (FrozenWeights.Begin())
         {
-            var inside = new Generator(model).Greedy([4, 7, 5, 9, 1], options);
+            var inside = new Decoding(model).Greedy([4, 7, 5, 9, 1], options);
             FrozenWeights.IsActive.Should().BeTrue("the generator must not end the caller's scope");
             inside.Tokens.Should().Equal(alone.Tokens);
             inside.LogProbability.Should().Be(alone.LogProbability);

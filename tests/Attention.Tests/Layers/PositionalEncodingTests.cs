@@ -15,7 +15,7 @@ public class PositionalEncodingTests
         // The frequencies are 1 / 10000^(2i/8) for i = 0..3: 1, 1/10, 1/100, 1/1000.
         // PE(1, ·) = [sin 1, cos 1, sin 0.1, cos 0.1, sin 0.01, cos 0.01, sin 0.001, cos 0.001]
         //          = [0.841471, 0.540302, 0.099833, 0.995004, 0.010000, 0.999950, 0.001000, 0.9999995]
-        var pe = new SinusoidalPositionalEncoding(8, maxLength: 10).Encode(2);
+        var pe = new SinusoidalPositionalEncoding(8, maxPositions: 10).Encode(2);
         Expect.Close(pe.Row(0), Vector<float>.Build.DenseOfArray([0, 1, 0, 1, 0, 1, 0, 1]), what: "position 0 is sin 0 = 0, cos 0 = 1");
         Expect.Close(pe.Row(1), Vector<float>.Build.DenseOfArray([0.841471f, 0.540302f, 0.099833f, 0.995004f, 0.010000f, 0.999950f, 0.001000f, 0.9999995f]),
             0, 1e-6f, "position 1");
@@ -26,7 +26,7 @@ public class PositionalEncodingTests
     [InlineData(7, "pe_d7")]
     public void The_table_equals_the_float64_reference_rounded_to_float32(int modelDim, string name)
     {
-        var pe = new SinusoidalPositionalEncoding(modelDim, maxLength: 100).Encode(50);
+        var pe = new SinusoidalPositionalEncoding(modelDim, maxPositions: 100).Encode(50);
         // Both sides compute in double and round once; pow and sin may differ in the last double bit, never a float32 bit
         // by more than one ulp (6e-8 near 1).
         Expect.Close(pe, Torch.Matrix(name), 0, 6e-8f, name);
@@ -35,7 +35,7 @@ public class PositionalEncodingTests
     [Fact]
     public void With_odd_d_model_the_last_column_is_a_sine()
     {
-        var pe = new SinusoidalPositionalEncoding(7, maxLength: 10).Encode(4);
+        var pe = new SinusoidalPositionalEncoding(7, maxPositions: 10).Encode(4);
         // Column 6 = sin(pos / 10000^(6/7)) = sin(pos · 0.0003728): 0 at position 0, rising slowly.
         pe[0, 6].Should().Be(0.0f);
         pe[3, 6].Should().BeApproximately((float)Math.Sin(3 / Math.Pow(10000, 6.0 / 7)), 1e-9f);
@@ -44,7 +44,7 @@ public class PositionalEncodingTests
     [Fact]
     public void Forward_adds_position_i_to_row_i_without_touching_the_input()
     {
-        var encoding = new SinusoidalPositionalEncoding(4, maxLength: 16);
+        var encoding = new SinusoidalPositionalEncoding(4, maxPositions: 16);
         var x = Matrix<float>.Build.Dense(3, 4, 1.0f);
         var y = encoding.Forward(x);
         y.Should().Be(x + encoding.Encode(3));
@@ -54,16 +54,16 @@ public class PositionalEncodingTests
     [Fact]
     public void Instances_with_the_same_size_share_one_table_and_callers_get_copies()
     {
-        var first = new SinusoidalPositionalEncoding(6, maxLength: 20);
+        var first = new SinusoidalPositionalEncoding(6, maxPositions: 20);
         var copy = first.Encode(5);
         copy[0, 0] = 42.0f;
-        new SinusoidalPositionalEncoding(6, maxLength: 20).Encode(5)[0, 0].Should().Be(0.0f, "changing a returned matrix cannot change the shared table");
+        new SinusoidalPositionalEncoding(6, maxPositions: 20).Encode(5)[0, 0].Should().Be(0.0f, "changing a returned matrix cannot change the shared table");
     }
 
     [Fact]
     public void Asking_beyond_the_table_is_a_clear_error()
     {
-        var encoding = new SinusoidalPositionalEncoding(4, maxLength: 16);
+        var encoding = new SinusoidalPositionalEncoding(4, maxPositions: 16);
         var encode = () => encoding.Encode(17);
         encode.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*17 positions*0 to 15*16 in all*");
         var forward = () => new LearnedPositionalEncoding(8, 4, new TorchGenerator(0)).Forward(Matrix<float>.Build.Dense(9, 4));
@@ -73,7 +73,7 @@ public class PositionalEncodingTests
     [Fact]
     public void An_input_of_the_wrong_width_names_both_shapes()
     {
-        var forward = () => new SinusoidalPositionalEncoding(4, maxLength: 16).Forward(Matrix<float>.Build.Dense(3, 5));
+        var forward = () => new SinusoidalPositionalEncoding(4, maxPositions: 16).Forward(Matrix<float>.Build.Dense(3, 5));
         forward.Should().Throw<ArgumentException>().WithParameterName("x").WithMessage("*4 columns*[16 × 4]*[3 × 5]*");
     }
 
@@ -90,7 +90,7 @@ public class PositionalEncodingTests
     public void With_positions_permuting_the_tokens_no_longer_just_permutes_the_output()
     {
         var layer = new Attention.Mechanisms.MultiHeadAttention(8, 2, seed: 4);
-        var encoding = new SinusoidalPositionalEncoding(8, maxLength: 16);
+        var encoding = new SinusoidalPositionalEncoding(8, maxPositions: 16);
         var x = RandomMatrices.Uniform(3, 8, 5);
         var swapped = Matrix<float>.Build.DenseOfRowVectors(x.Row(1), x.Row(0), x.Row(2));
 

@@ -64,20 +64,20 @@ public class BoundedMemoryTests
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void EncodeLongSequence()
     {
-        var encoder = new Encoder(LayerOptions.Small with { EncoderLayers = 2 }, new TorchGenerator(1));
+        var encoder = new TransformerEncoder(LayerOptions.Small with { EncoderLayers = 2 }, new TorchGenerator(1));
         encoder.Forward(RandomMatrices.Uniform(2048, 64, 2)).RowCount.Should().Be(2048);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void BuildLargeTable() =>
-        new SinusoidalPositionalEncoding(4096, maxLength: 5000).Encode(3).ColumnCount.Should().Be(4096);
+        new SinusoidalPositionalEncoding(4096, maxPositions: 5000).Encode(3).ColumnCount.Should().Be(4096);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void DecodeWithModelOfTenMegabytes()
     {
-        var options = TransformerOptions.Small(50, 50) with { ModelDim = 256, HeadCount = 4, FeedForwardDim = 1024, MaxLength = 40 };
+        var options = TransformerOptions.Small(50, 50) with { ModelDim = 256, HeadCount = 4, FeedForwardDim = 1024, MaxPositions = 40 };
         var model = new Transformer(options, new TorchGenerator(3));
-        new Generator(model).Greedy([4, 8, 15, 16, 23, 42], new DecodingOptions { StartToken = 2, EndToken = null, MaxLength = 8 }).Tokens.Should().HaveCount(8);
+        new Decoding(model).Greedy([4, 8, 15, 16, 23, 42], new DecodingOptions { StartToken = 2, EndToken = null, MaxNewTokens = 8 }).Tokens.Should().HaveCount(8);
     }
 
     /// <summary>The heap after full collections with finalizers in between: the workspace pool trims at each one, and

@@ -32,8 +32,8 @@ public class SafeTensorsTests
         var torch = Fixture.Load("transformer_2x2.json");
         var tensors = SafeTensors.Read(FixturePath);
         var options = TransformerOptions.Small(10, 10);
-        var memory = Encoder.FromStateDict(tensors, "encoder.", options, new TorchGenerator(0)).Forward(torch.Matrix("src"));
-        var output = Decoder.FromStateDict(tensors, "decoder.", options, new TorchGenerator(0)).Forward(torch.Matrix("tgt"), memory, AttentionMask.Causal);
+        var memory = TransformerEncoder.FromStateDict(tensors, "encoder.", options, new TorchGenerator(0)).Forward(torch.Matrix("src"));
+        var output = TransformerDecoder.FromStateDict(tensors, "decoder.", options, new TorchGenerator(0)).Forward(torch.Matrix("tgt"), memory, AttentionMask.Causal);
         Expect.Close(output, torch.Matrix("output"), what: "decoder output from safetensors");
     }
 

@@ -50,8 +50,8 @@ public class EncoderDecoderTests
         var torch = Fixture.Load("transformer_2x2.json");
         var state = torch.State();
         var options = TransformerOptions.Small(10, 10);
-        var encoder = Encoder.FromStateDict(state, "encoder.", options, new TorchGenerator(0));
-        var decoder = Decoder.FromStateDict(state, "decoder.", options, new TorchGenerator(0));
+        var encoder = TransformerEncoder.FromStateDict(state, "encoder.", options, new TorchGenerator(0));
+        var decoder = TransformerDecoder.FromStateDict(state, "decoder.", options, new TorchGenerator(0));
 
         var memory = encoder.Forward(torch.Matrix("src"));
         Expect.Close(memory, torch.Matrix("memory"), what: "encoder output (memory)");
@@ -73,8 +73,8 @@ public class EncoderDecoderTests
         var torch = Fixture.Load("transformer_2x2.json");
         var options = TransformerOptions.Small(10, 10);
         var state = new Dictionary<string, Matrix<float>>();
-        Encoder.FromStateDict(torch.State(), "encoder.", options, new TorchGenerator(0)).AddTo(state, "encoder.");
-        Decoder.FromStateDict(torch.State(), "decoder.", options, new TorchGenerator(0)).AddTo(state, "decoder.");
+        TransformerEncoder.FromStateDict(torch.State(), "encoder.", options, new TorchGenerator(0)).AddTo(state, "encoder.");
+        TransformerDecoder.FromStateDict(torch.State(), "decoder.", options, new TorchGenerator(0)).AddTo(state, "decoder.");
         state.Keys.Should().BeEquivalentTo(torch.State().Keys);
         foreach (var (name, value) in torch.State())
         {

@@ -67,7 +67,7 @@ public class IntoResultTests
     {
         // Three layers, so the intermediate outputs pass through both scratch buffers and back. 37 tokens first, then 11,
         // so the second call's scratch buffers are longer than its matrices.
-        var encoder = new Encoder(Options with { NormFirst = normFirst, FinalNorm = finalNorm, EncoderLayers = 3 }, new TorchGenerator(4));
+        var encoder = new TransformerEncoder(Options with { NormFirst = normFirst, FinalNorm = finalNorm, EncoderLayers = 3 }, new TorchGenerator(4));
         foreach (var n in new[] { 37, 11 })
         {
             var x = RandomMatrices.Uniform(n, 64, 5);
@@ -90,7 +90,7 @@ public class IntoResultTests
     [Fact]
     public void The_encoder_stack_refuses_a_result_of_the_wrong_shape_and_may_overwrite_its_input()
     {
-        var encoder = new Encoder(Options with { EncoderLayers = 2 }, new TorchGenerator(4));
+        var encoder = new TransformerEncoder(Options with { EncoderLayers = 2 }, new TorchGenerator(4));
         var x = RandomMatrices.Uniform(5, 64, 3);
         var wrongShape = () => encoder.Forward(x, null, Matrix<float>.Build.Dense(5, 32));
         wrongShape.Should().Throw<ArgumentException>().WithParameterName("result").WithMessage("*[5 × 64]*[5 × 32]*");
@@ -104,7 +104,7 @@ public class IntoResultTests
     [InlineData(true, true)]
     public void The_decoder_stack_equals_its_layers_one_after_another_and_writes_the_same_bits_into_a_kept_result(bool normFirst, bool finalNorm)
     {
-        var decoder = new Decoder(Options with { NormFirst = normFirst, FinalNorm = finalNorm, DecoderLayers = 3 }, new TorchGenerator(13));
+        var decoder = new TransformerDecoder(Options with { NormFirst = normFirst, FinalNorm = finalNorm, DecoderLayers = 3 }, new TorchGenerator(13));
         var memory = RandomMatrices.Uniform(29, 64, 14);
         foreach (var n in new[] { 33, 9 })
         {

@@ -17,8 +17,15 @@ var layer = new EncoderLayer(new TransformerOptions { Dropout = 0 }, new TorchGe
 var x = new TorchGenerator(3).Randn(512, 512);
 var result = Matrix<float>.Build.Dense(512, 512);
 var q = new TorchGenerator(4).Randn(2048, 64); var k = new TorchGenerator(5).Randn(2048, 64); var v = new TorchGenerator(6).Randn(2048, 64);
+#if OLD_API // 12a0ace named the decoding class Generator and both length options MaxLength
 var small = new TransformerOptions { ModelDim = 64, HeadCount = 4, FeedForwardDim = 128, EncoderLayers = 2, DecoderLayers = 2, Dropout = 0, SourceVocabularySize = 64, TargetVocabularySize = 64, MaxLength = 600 };
 var gen = new Generator(new Transformer(small, new TorchGenerator(1)));
+DecodingOptions Greedy(int tokens) => new() { StartToken = 2, EndToken = null, MaxLength = tokens, UseCache = true };
+#else
+var small = new TransformerOptions { ModelDim = 64, HeadCount = 4, FeedForwardDim = 128, EncoderLayers = 2, DecoderLayers = 2, Dropout = 0, SourceVocabularySize = 64, TargetVocabularySize = 64, MaxPositions = 600 };
+var gen = new Decoding(new Transformer(small, new TorchGenerator(1)));
+DecodingOptions Greedy(int tokens) => new() { StartToken = 2, EndToken = null, MaxNewTokens = tokens, UseCache = true };
+#endif
 int[] source = [5, 9, 13, 2, 44, 17, 8, 30, 11, 6, 21, 4];
 
 double Median(Action f, int inner, double warmSeconds = 2)
@@ -37,5 +44,5 @@ Row("mha_fused", () => mha.Forward(x, needWeights: false), 10);
 Row("encoder_layer", () => layer.Forward(x), 5);
 Row("encoder_layer_into_result", () => layer.Forward(x, null, result), 5);
 Row("fused_attention_2048x64", () => ScaledDotProductAttention.ComputeFused(q, k, v), 5);
-Row("decode_cache_128", () => gen.Greedy(source, new DecodingOptions { StartToken = 2, EndToken = null, MaxLength = 128, UseCache = true }), 2);
-Row("decode_cache_512", () => gen.Greedy(source, new DecodingOptions { StartToken = 2, EndToken = null, MaxLength = 512, UseCache = true }), 1);
+Row("decode_cache_128", () => gen.Greedy(source, Greedy(128)), 2);
+Row("decode_cache_512", () => gen.Greedy(source, Greedy(512)), 1);

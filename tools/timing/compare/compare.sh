@@ -10,7 +10,9 @@ rounds=${2:-5}
 work=$(mktemp -d)
 git -C "$repo" worktree add --detach "$work/base" "$base" > /dev/null
 trap 'git -C "$repo" worktree remove --force "$work/base"; rm -rf "$work"' EXIT
-dotnet build "$here/compare.csproj" -c Release -o "$work/old" -p:Lib="$work/base" > /dev/null
+# A base from before the renames of issue 14 (its decoding class is still Generator) needs OLD_API; later bases do not.
+old_api=$(git -C "$work/base" grep -q "class Generator" -- src 2>/dev/null && echo true || echo false)
+dotnet build "$here/compare.csproj" -c Release -o "$work/old" -p:Lib="$work/base" -p:OldApi="$old_api" > /dev/null
 dotnet build "$here/compare.csproj" -c Release -o "$work/new" -p:Lib="$repo" > /dev/null
 for cores in 1 2; do
   pin=$([ "$cores" = 1 ] && echo "0" || echo "0,1")

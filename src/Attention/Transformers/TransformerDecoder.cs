@@ -8,18 +8,18 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Attention.Transformers;
 
 /// <summary>The decoder stack, PyTorch's <c>nn.TransformerDecoder</c>: N <see cref="DecoderLayer"/>s, then an optional final LayerNorm (<c>decoder.norm</c>).</summary>
-public sealed class Decoder
+public sealed class TransformerDecoder
 {
     /// <summary>Creates N freshly initialised layers (and the final norm when <see cref="TransformerOptions.FinalNorm"/>).</summary>
     /// <param name="options">Sizes and switches.</param>
     /// <param name="generator">The random source.</param>
-    public Decoder(TransformerOptions options, TorchGenerator generator)
+    public TransformerDecoder(TransformerOptions options, TorchGenerator generator)
         : this(options, [.. Enumerable.Range(0, options.DecoderLayers).Select(_ => new DecoderLayer(options, generator))],
                options.FinalNorm ? new LayerNorm(options.ModelDim, options.LayerNormEpsilon) : null)
     {
     }
 
-    private Decoder(TransformerOptions options, DecoderLayer[] layers, LayerNorm? norm) => (Options, Layers, Norm) = (options, layers, norm);
+    private TransformerDecoder(TransformerOptions options, DecoderLayer[] layers, LayerNorm? norm) => (Options, Layers, Norm) = (options, layers, norm);
 
     /// <summary>The sizes and switches.</summary>
     public TransformerOptions Options { get; }
@@ -36,12 +36,12 @@ public sealed class Decoder
     /// <param name="options">Sizes and switches.</param>
     /// <param name="generator">The source for dropout masks.</param>
     /// <returns>The decoder.</returns>
-    public static Decoder FromStateDict(IReadOnlyDictionary<string, Matrix<float>> state, string prefix, TransformerOptions options, TorchGenerator generator)
+    public static TransformerDecoder FromStateDict(IReadOnlyDictionary<string, Matrix<float>> state, string prefix, TransformerOptions options, TorchGenerator generator)
     {
         ArgumentNullException.ThrowIfNull(options);
         var layers = Enumerable.Range(0, options.DecoderLayers).Select(i => DecoderLayer.FromStateDict(state, $"{prefix}layers.{i}.", options, generator)).ToArray();
         var norm = options.FinalNorm ? LayerNorm.FromStateDict(state, prefix + "norm.", options.ModelDim, options.LayerNormEpsilon) : null;
-        return new Decoder(options, layers, norm);
+        return new TransformerDecoder(options, layers, norm);
     }
 
     /// <summary>Writes the parameters under <c>nn.TransformerDecoder</c> names.</summary>
@@ -56,7 +56,7 @@ public sealed class Decoder
         Norm?.AddTo(state, prefix + "norm.");
     }
 
-    /// <summary>An empty KV cache for decoding one sequence step by step with <see cref="Forward(Matrix{float}, Matrix{float}, DecoderCache, AttentionMask?)"/>.</summary>
+    /// <summary>An empty KV cache for decoding one sequence step by step with <see cref="ForwardWithCache"/>.</summary>
     /// <returns>A cache with one slot per layer.</returns>
     public DecoderCache CreateCache() => new(this, Layers.Count);
 
@@ -101,7 +101,7 @@ public sealed class Decoder
     /// <param name="cache">From <see cref="CreateCache"/>; grows by r tokens.</param>
     /// <param name="memoryMask">Cross-attention mask fitting [r × n].</param>
     /// <returns>[r × d_model].</returns>
-    public Matrix<float> Forward(Matrix<float> newRows, Matrix<float> memory, DecoderCache cache, AttentionMask? memoryMask = null)
+    public Matrix<float> ForwardWithCache(Matrix<float> newRows, Matrix<float> memory, DecoderCache cache, AttentionMask? memoryMask = null)
     {
         ArgumentNullException.ThrowIfNull(cache);
         Check(newRows, memory, null, memoryMask);
@@ -116,7 +116,7 @@ public sealed class Decoder
         {
             if (!cache.BelongsTo(this))
             {
-                throw new ArgumentException("This cache was made by another decoder (Decoder.CreateCache): its keys and values belong to that decoder's layers.", nameof(cache));
+                throw new ArgumentException("This cache was made by another decoder (TransformerDecoder.CreateCache): its keys and values belong to that decoder's layers.", nameof(cache));
             }
             cache.RequireMemory(memory);
         }

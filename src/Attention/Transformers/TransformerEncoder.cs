@@ -8,18 +8,18 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Attention.Transformers;
 
 /// <summary>The encoder stack, PyTorch's <c>nn.TransformerEncoder</c>: N <see cref="EncoderLayer"/>s, then an optional final LayerNorm (<c>encoder.norm</c>).</summary>
-public sealed class Encoder
+public sealed class TransformerEncoder
 {
     /// <summary>Creates N freshly initialised layers (and the final norm when <see cref="TransformerOptions.FinalNorm"/>).</summary>
     /// <param name="options">Sizes and switches.</param>
     /// <param name="generator">The random source.</param>
-    public Encoder(TransformerOptions options, TorchGenerator generator)
+    public TransformerEncoder(TransformerOptions options, TorchGenerator generator)
         : this(options, [.. Enumerable.Range(0, options.EncoderLayers).Select(_ => new EncoderLayer(options, generator))],
                options.FinalNorm ? new LayerNorm(options.ModelDim, options.LayerNormEpsilon) : null)
     {
     }
 
-    private Encoder(TransformerOptions options, EncoderLayer[] layers, LayerNorm? norm) => (Options, Layers, Norm) = (options, layers, norm);
+    private TransformerEncoder(TransformerOptions options, EncoderLayer[] layers, LayerNorm? norm) => (Options, Layers, Norm) = (options, layers, norm);
 
     /// <summary>The sizes and switches.</summary>
     public TransformerOptions Options { get; }
@@ -36,12 +36,12 @@ public sealed class Encoder
     /// <param name="options">Sizes and switches.</param>
     /// <param name="generator">The source for dropout masks.</param>
     /// <returns>The encoder.</returns>
-    public static Encoder FromStateDict(IReadOnlyDictionary<string, Matrix<float>> state, string prefix, TransformerOptions options, TorchGenerator generator)
+    public static TransformerEncoder FromStateDict(IReadOnlyDictionary<string, Matrix<float>> state, string prefix, TransformerOptions options, TorchGenerator generator)
     {
         ArgumentNullException.ThrowIfNull(options);
         var layers = Enumerable.Range(0, options.EncoderLayers).Select(i => EncoderLayer.FromStateDict(state, $"{prefix}layers.{i}.", options, generator)).ToArray();
         var norm = options.FinalNorm ? LayerNorm.FromStateDict(state, prefix + "norm.", options.ModelDim, options.LayerNormEpsilon) : null;
-        return new Encoder(options, layers, norm);
+        return new TransformerEncoder(options, layers, norm);
     }
 
     /// <summary>Writes the parameters under <c>nn.TransformerEncoder</c> names.</summary>

@@ -12,11 +12,11 @@ namespace Attention.Transformers;
 /// <remarks>Every step multiplies one new token by every weight of the decoder. Each call therefore runs inside a
 /// <see cref="FrozenWeights"/> scope (unless the caller has begun one), so each weight is packed for the product once per
 /// call rather than once per step: greedy decoding of 30 tokens with the paper's model took 800 ms without, 440 ms with.</remarks>
-public sealed class Generator
+public sealed class Decoding
 {
     /// <summary>Creates a generator for <paramref name="model"/>.</summary>
     /// <param name="model">The model; not modified.</param>
-    public Generator(Transformer model)
+    public Decoding(Transformer model)
     {
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
@@ -82,7 +82,7 @@ public sealed class Generator
         var memory = Model.Encode(source);
         var live = new List<Beam> { new([options.StartToken], [], 0.0, options.UseCache ? Model.Decoder.CreateCache() : null) };
         var finished = new List<Beam>();
-        for (var t = 0; t < options.MaxLength && live.Count > 0; t++)
+        for (var t = 0; t < options.MaxNewTokens && live.Count > 0; t++)
         {
             var candidates = new List<(Beam Parent, int Token, double LogP, float P, DecodingStep Step)>();
             foreach (var beam in live)
@@ -119,16 +119,16 @@ public sealed class Generator
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
-        var (vocabulary, positions) = (Model.Options.TargetVocabularySize, Model.Options.MaxLength);
-        if (options.MaxLength < 1)
+        var (vocabulary, positions) = (Model.Options.TargetVocabularySize, Model.Options.MaxPositions);
+        if (options.MaxNewTokens < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxLength, "DecodingOptions.MaxLength must be at least 1 token.");
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxNewTokens, "DecodingOptions.MaxNewTokens must be at least 1 token.");
         }
-        if (options.MaxLength > positions)
+        if (options.MaxNewTokens > positions)
         {
-            // Step t feeds the token at position t, and the last step is t = MaxLength − 1.
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxLength,
-                $"DecodingOptions.MaxLength = {options.MaxLength} needs positions 0 to {options.MaxLength - 1}, but the model's positional table (TransformerOptions.MaxLength) holds {positions}.");
+            // Step t feeds the token at position t, and the last step is t = MaxNewTokens − 1.
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxNewTokens,
+                $"DecodingOptions.MaxNewTokens = {options.MaxNewTokens} needs positions 0 to {options.MaxNewTokens - 1}, but the model's positional table (TransformerOptions.MaxPositions) holds {positions}.");
         }
         if (options.StartToken < 0 || options.StartToken >= vocabulary)
         {
@@ -154,7 +154,7 @@ public sealed class Generator
         var tokens = new List<int> { options.StartToken };
         var steps = new List<DecodingStep>();
         var logProbability = 0.0;
-        for (var t = 0; t < options.MaxLength; t++)
+        for (var t = 0; t < options.MaxNewTokens; t++)
         {
             var (probabilities, self, cross) = NextDistribution(tokens, memory, cache, options, sampling);
             var next = choose(probabilities);
