@@ -68,6 +68,8 @@ public static class MatrixMultiply
     /// <returns>[m × n].</returns>
     public static Matrix<float> Multiply(Matrix<float> a, Matrix<float> b)
     {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
         Shapes.RequireInner(a, nameof(a), b, nameof(b), a.ColumnCount, b.RowCount, "A·B needs a.Columns == b.Rows");
         var c = Storage.NewMatrix(a.RowCount, b.ColumnCount, "A·B", nameof(b));
         Multiply(Storage.ColumnMajor(a), Storage.ColumnMajor(b), Storage.ColumnMajor(c), a.RowCount, a.ColumnCount, b.ColumnCount);
@@ -80,6 +82,8 @@ public static class MatrixMultiply
     /// <returns>[m × n].</returns>
     public static Matrix<float> MultiplyTransposed(Matrix<float> a, Matrix<float> b)
     {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
         Shapes.RequireInner(a, nameof(a), b, nameof(b), a.ColumnCount, b.ColumnCount, "A·Bᵀ needs a.Columns == b.Columns");
         var c = Storage.NewMatrix(a.RowCount, b.RowCount, "A·Bᵀ", nameof(b));
         MultiplyTransposed(Storage.ColumnMajor(a), Storage.ColumnMajor(b), Storage.ColumnMajor(c), a.RowCount, a.ColumnCount, b.RowCount);
@@ -92,6 +96,8 @@ public static class MatrixMultiply
     /// <returns>[m × n].</returns>
     public static Matrix<float> TransposeMultiply(Matrix<float> a, Matrix<float> b)
     {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
         Shapes.RequireInner(a, nameof(a), b, nameof(b), a.RowCount, b.RowCount, "Aᵀ·B needs a.Rows == b.Rows");
         var c = Storage.NewMatrix(a.ColumnCount, b.ColumnCount, "Aᵀ·B", nameof(b));
         TransposeMultiply(Storage.ColumnMajor(a), Storage.ColumnMajor(b), Storage.ColumnMajor(c), a.ColumnCount, a.RowCount, b.ColumnCount);

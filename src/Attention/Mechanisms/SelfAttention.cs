@@ -48,6 +48,8 @@ public sealed class SelfAttention
     public SelfAttention(Matrix<float> wq, Matrix<float> wk, Matrix<float> wv)
     {
         ArgumentNullException.ThrowIfNull(wq);
+        ArgumentNullException.ThrowIfNull(wk);
+        ArgumentNullException.ThrowIfNull(wv);
         Shapes.RequireShape(wk, nameof(wk), wq.RowCount, wq.ColumnCount, $"W_key must match W_query, which is {Shapes.Of(wq)}");
         Shapes.RequireInner(wq, nameof(wq), wv, nameof(wv), wq.RowCount, wv.RowCount, "W_value needs one row per input dimension d, as W_query");
         WQ = wq.Clone();

@@ -20,7 +20,7 @@ public sealed class DecoderLayer
     /// <param name="options">Sizes and switches.</param>
     /// <param name="generator">The random source for weights and dropout.</param>
     public DecoderLayer(TransformerOptions options, TorchGenerator generator)
-        : this(options,
+        : this(TransformerOptions.Required(options),
                new MultiHeadAttention(options.ModelDim, options.HeadCount, generator),
                new MultiHeadAttention(options.ModelDim, options.HeadCount, generator),
                new FeedForward(options.ModelDim, options.FeedForwardDim, options.Activation, generator, options.Dropout),

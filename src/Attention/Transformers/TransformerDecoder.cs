@@ -14,7 +14,7 @@ public sealed class TransformerDecoder
     /// <param name="options">Sizes and switches.</param>
     /// <param name="generator">The random source.</param>
     public TransformerDecoder(TransformerOptions options, TorchGenerator generator)
-        : this(options, [.. Enumerable.Range(0, options.DecoderLayers).Select(_ => new DecoderLayer(options, generator))],
+        : this(TransformerOptions.Required(options), [.. Enumerable.Range(0, options.DecoderLayers).Select(_ => new DecoderLayer(options, generator))],
                options.FinalNorm ? new LayerNorm(options.ModelDim, options.LayerNormEpsilon) : null)
     {
     }

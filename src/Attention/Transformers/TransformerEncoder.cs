@@ -14,7 +14,7 @@ public sealed class TransformerEncoder
     /// <param name="options">Sizes and switches.</param>
     /// <param name="generator">The random source.</param>
     public TransformerEncoder(TransformerOptions options, TorchGenerator generator)
-        : this(options, [.. Enumerable.Range(0, options.EncoderLayers).Select(_ => new EncoderLayer(options, generator))],
+        : this(TransformerOptions.Required(options), [.. Enumerable.Range(0, options.EncoderLayers).Select(_ => new EncoderLayer(options, generator))],
                options.FinalNorm ? new LayerNorm(options.ModelDim, options.LayerNormEpsilon) : null)
     {
     }

@@ -73,7 +73,16 @@ public sealed record TransformerOptions
         MaxPositions = 64,
     };
 
-    /// <summary>Throws <see cref="ArgumentException"/> when the sizes do not make a model.</summary>
+    /// <summary><paramref name="options"/> itself, or an <see cref="ArgumentNullException"/>: for constructors that read
+    /// options in their initializer, before a body could check them.</summary>
+    internal static TransformerOptions Required(TransformerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> when the sizes do not make a model: a size not positive, d_model
+    /// not divisible by h, or a negative layer count.</summary>
     public void Validate()
     {
         foreach (var (name, value) in new[] { (nameof(ModelDim), ModelDim), (nameof(HeadCount), HeadCount), (nameof(FeedForwardDim), FeedForwardDim),
