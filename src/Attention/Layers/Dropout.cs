@@ -5,12 +5,31 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Attention.Layers;
 
 /// <summary>Zeroes each entry with probability p and scales the rest by 1/(1 − p), in training mode only; the identity otherwise.</summary>
-/// <remarks>The mask comes from a seeded <see cref="TorchGenerator"/> (uniform u &lt; p drops), so a run is repeatable;
-/// it is not PyTorch's mask, which comes from its own bernoulli_ kernel. Threads may share a layer in training mode (the
-/// generator draws each mask under its lock); which thread gets which mask then depends on timing.</remarks>
+/// <remarks>
+/// <para>The mask comes from a seeded <see cref="TorchGenerator"/> (uniform u &lt; p drops), so a run is repeatable;
+/// it is not PyTorch's mask, which comes from its own bernoulli_ kernel.</para>
+/// <para>Several threads may run one model in training mode. By default every dropout layer draws from the generator it
+/// was built with (under its lock), so which thread gets which mask depends on timing. For repeatable data parallelism
+/// give each thread or sentence its own seeded stream with <see cref="UseGenerator"/>: every dropout layer in that async
+/// flow then draws from it, in the order the flow's forward pass reaches them.</para>
+/// </remarks>
 public sealed class Dropout
 {
+    private static readonly AsyncLocal<TorchGenerator?> FlowGenerator = new();
+
     private readonly TorchGenerator _generator;
+
+    /// <summary>Makes every dropout layer draw its masks from <paramref name="generator"/> in this async flow (and the
+    /// tasks it starts) until the scope is disposed: one seeded stream per thread or per sentence.</summary>
+    /// <param name="generator">The stream for this flow.</param>
+    /// <returns>The scope; disposing it restores the stream before it.</returns>
+    public static IDisposable UseGenerator(TorchGenerator generator)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        var previous = FlowGenerator.Value;
+        FlowGenerator.Value = generator;
+        return new Scope(previous);
+    }
 
     /// <summary>Creates a dropout layer.</summary>
     /// <param name="probability">p, in [0, 1).</param>
@@ -44,7 +63,7 @@ public sealed class Dropout
         }
         var scale = 1.0f / (1.0f - Probability);
         var draws = new float[x.RowCount * x.ColumnCount];
-        _generator.Rand(draws);                       // one draw per entry, column by column, in one call (so one lock)
+        (FlowGenerator.Value ?? _generator).Rand(draws);   // one draw per entry, column by column, in one call (so one lock)
         var values = x.ToColumnMajorArray();
         for (var i = 0; i < values.Length; i++)
         {
@@ -55,4 +74,9 @@ public sealed class Dropout
 
     /// <summary>True when <see cref="Forward"/> returns its input unchanged: not training, or p = 0.</summary>
     internal bool IsIdentity => !Training || Probability == 0.0f;
+
+    private sealed class Scope(TorchGenerator? previous) : IDisposable
+    {
+        public void Dispose() => FlowGenerator.Value = previous;
+    }
 }

@@ -1,3 +1,4 @@
+using Attention.Layers;
 using Attention.Randomness;
 using Attention.Tests.Support;
 using Attention.Transformers;
@@ -18,6 +19,30 @@ public class ConcurrentTrainingTests
         Parallel.For(0, outputs.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => outputs[i] = layer.Forward(x));
         outputs.Should().OnlyContain(o => o.Enumerate().All(float.IsFinite));
         outputs.Select(o => o.ToString()).Distinct().Should().HaveCount(64, "each forward drew its own masks");
+    }
+
+    [Fact]
+    public void With_a_seeded_stream_per_sentence_training_on_several_threads_repeats_the_sequential_run()
+    {
+        // Data parallelism: sentence i draws its dropout masks from its own TorchGenerator(100 + i), whichever thread runs it.
+        var layer = new EncoderLayer(LayerOptions.Small with { Dropout = 0.2f }, new TorchGenerator(1));
+        layer.SetTraining(true);
+        var sentences = Enumerable.Range(0, 16).Select(i => RandomMatrices.Uniform(10 + i, 64, i)).ToArray();
+        MathNet.Numerics.LinearAlgebra.Matrix<float> Run(int i)
+        {
+            using (Dropout.UseGenerator(new TorchGenerator(100 + i)))
+            {
+                return layer.Forward(sentences[i]);
+            }
+        }
+        var sequential = Enumerable.Range(0, 16).Select(Run).ToArray();
+        var parallel = new MathNet.Numerics.LinearAlgebra.Matrix<float>[16];
+        Parallel.For(0, 16, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parallel[i] = Run(i));
+        for (var i = 0; i < 16; i++)
+        {
+            Expect.BitExact(parallel[i].ToColumnMajorArray(), sequential[i].ToColumnMajorArray(), $"sentence {i}");
+        }
+        sequential[0].Should().NotBe(layer.Forward(sentences[0]), "without the scope the layer's own generator draws other masks");
     }
 
     [Fact]
