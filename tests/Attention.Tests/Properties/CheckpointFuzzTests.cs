@@ -8,7 +8,8 @@ using Attention.Transformers;
 namespace Attention.Tests.Properties;
 
 /// <summary>
-/// Fuzzing the checkpoint readers with seeded mutations of valid files: bit flips, truncations, bytes spliced in or cut
+/// Fuzzing the checkpoint readers (<see cref="SafeTensors.Read(ReadOnlySpan{byte})"/>, and <see cref="Transformer.Load"/> on
+/// every 25th case written to a file) with seeded mutations of valid files: bit flips, truncations, bytes spliced in or cut
 /// out, header numbers made huge, negative or fractional, keys renamed. Every case must either load (a valid model) or be
 /// refused with <see cref="InvalidDataException"/>; never another exception, a hang, or an allocation sized by a hostile
 /// field. 5,000 cases each time the tests run; 100,000 with <c>ATTENTION_LONG=1</c>.
@@ -56,12 +57,37 @@ public class CheckpointFuzzTests
             {
                 throw new InvalidOperationException($"Case {i} (seed {seed}) threw {e.GetType().Name}: {e.Message}\nfile: {Convert.ToBase64String(file)}", e);
             }
+            if (i % 25 == 0)
+            {
+                LoadFromFile(file, i, seed);                      // the file entry point: a model or InvalidDataException
+            }
             var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             allocated.Should().BeLessThan(64L * Valid.Length + (8 << 20), $"case {i}: allocation bounded by the file, not by its fields");
             watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2), $"case {i}");
         }
         (loaded + refused).Should().Be(cases);
         refused.Should().BeGreaterThan(cases / 10, "most mutations break the file");
+    }
+
+    private static void LoadFromFile(byte[] file, int i, int seed)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"attention-fuzz-{Environment.ProcessId}-{seed}.safetensors");
+        try
+        {
+            File.WriteAllBytes(path, file);
+            Transformer.Load(path, Options);
+        }
+        catch (InvalidDataException)
+        {
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"Case {i} (seed {seed}): Transformer.Load threw {e.GetType().Name}: {e.Message}", e);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     /// <summary>One to three random edits of a copy of <paramref name="valid"/>.</summary>
