@@ -485,8 +485,44 @@ output = model(src, tgt, tgt_mask=tgt_mask)[0]
     print("wrote", os.path.relpath(path))
 
 
+def cross_entropy():
+    write("cross_entropy.json",
+          "torch.nn.CrossEntropyLoss with ignore_index and label smoothing, every reduction, and the gradient of the mean.",
+          """
+          import torch
+          torch.manual_seed(0)
+          logits = torch.randn(6, 7) * 3
+          logits[2] = torch.tensor([1e4, -1e4, 0.0, 5e3, -5e3, 1e4, 1.0])   # a row that overflows exp() unless shifted
+          targets = torch.tensor([3, 0, 5, -100, 6, 2])                        # row 3 is ignored (PyTorch's default ignore_index)
+          plain = torch.nn.CrossEntropyLoss()(logits, targets)
+          plain_sum = torch.nn.CrossEntropyLoss(reduction="sum")(logits, targets)
+          plain_none = torch.nn.CrossEntropyLoss(reduction="none")(logits, targets)
+          smooth = torch.nn.CrossEntropyLoss(label_smoothing=0.1)(logits, targets)
+          smooth_sum = torch.nn.CrossEntropyLoss(label_smoothing=0.1, reduction="sum")(logits, targets)
+          smooth_none = torch.nn.CrossEntropyLoss(label_smoothing=0.1, reduction="none")(logits, targets)
+          custom_targets = torch.tensor([3, 0, 5, 1, 6, 1])
+          custom_ignore = torch.nn.CrossEntropyLoss(ignore_index=1, label_smoothing=0.1)(logits, custom_targets)
+          leaf = logits.clone().requires_grad_(True)
+          torch.nn.CrossEntropyLoss(label_smoothing=0.1)(leaf, targets).backward()
+          smooth_grad = leaf.grad.clone()
+          leaf2 = logits.clone().requires_grad_(True)
+          torch.nn.CrossEntropyLoss()(leaf2, targets).backward()
+          plain_grad = leaf2.grad.clone()
+          targets_float = targets.float()
+          custom_targets_float = custom_targets.float()
+          """,
+          ["logits", "targets_float", "custom_targets_float", "plain", "plain_sum", "plain_none", "smooth", "smooth_sum",
+           "smooth_none", "custom_ignore", "smooth_grad", "plain_grad"])
+
+
 if __name__ == "__main__":
+    import sys
     os.makedirs(OUT, exist_ok=True)
+    if len(sys.argv) > 1:                  # e.g. generate.py cross_entropy: only the named fixtures
+        for name in sys.argv[1:]:
+            globals()[name]()
+        sys.exit(0)
+    cross_entropy()
     generator_probes()
     article_2024()
     article_2023()
