@@ -515,6 +515,34 @@ def cross_entropy():
            "smooth_none", "custom_ignore", "smooth_grad", "plain_grad"])
 
 
+def backward_primitives():
+    write("backward_primitives.json",
+          "Gradients through softmax over rows and through layer_norm, from torch.autograd, for the kernels' backward passes.",
+          """
+          import torch
+          torch.manual_seed(0)
+          scores = torch.randn(5, 7, dtype=torch.float32) * 2
+          scores[1, 4:] = float("-inf")                                  # a masked row keeps its hidden keys at weight 0
+          upstream = torch.randn(5, 7)
+          leaf = scores.clone().requires_grad_(True)
+          weights = torch.softmax(leaf, dim=-1)
+          weights.backward(upstream)
+          softmax_weights = weights.detach()
+          softmax_grad = leaf.grad.clone()
+          softmax_grad = torch.nan_to_num(softmax_grad)                   # -inf inputs: PyTorch gives 0 there already
+          x = torch.randn(6, 9) * 3 + 1
+          gamma = torch.randn(9)
+          beta = torch.randn(9)
+          dy = torch.randn(6, 9)
+          xl, gl, bl = x.clone().requires_grad_(True), gamma.clone().requires_grad_(True), beta.clone().requires_grad_(True)
+          y = torch.nn.functional.layer_norm(xl, (9,), gl, bl, 1e-5)
+          y.backward(dy)
+          layer_norm_dx, layer_norm_dgamma, layer_norm_dbeta = xl.grad.clone(), gl.grad.clone(), bl.grad.clone()
+          """,
+          ["scores", "upstream", "softmax_weights", "softmax_grad", "x", "gamma", "beta", "dy",
+           "layer_norm_dx", "layer_norm_dgamma", "layer_norm_dbeta"])
+
+
 if __name__ == "__main__":
     import sys
     os.makedirs(OUT, exist_ok=True)
@@ -522,6 +550,7 @@ if __name__ == "__main__":
         for name in sys.argv[1:]:
             globals()[name]()
         sys.exit(0)
+    backward_primitives()
     cross_entropy()
     generator_probes()
     article_2024()

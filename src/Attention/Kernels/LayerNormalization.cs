@@ -94,4 +94,84 @@ public static class LayerNormalization
             ArrayPool<float>.Shared.Return(statistics);
         }
     }
+
+    /// <summary>The backward pass of <see cref="Apply(Matrix{float}, Vector{float}, Vector{float}, float)"/>: from x and ∂L/∂y,
+    /// the gradients of the input, the gain and the bias.</summary>
+    /// <param name="x">[n × d], the forward input.</param>
+    /// <param name="gain">γ, [d].</param>
+    /// <param name="epsilon">ε, as in the forward pass.</param>
+    /// <param name="outputGradient">∂L/∂y, [n × d].</param>
+    /// <returns>∂L/∂x [n × d], ∂L/∂γ [d] and ∂L/∂β [d].</returns>
+    /// <exception cref="ArgumentException">A shape does not fit; the message names both shapes.</exception>
+    /// <remarks>With x̂ = (x − μ)·r, r = 1/√(σ² + ε) per row and g = ∂L/∂y ⊙ γ:
+    /// ∂L/∂β_j = Σ_i ∂L/∂y_ij;  ∂L/∂γ_j = Σ_i ∂L/∂y_ij·x̂_ij;  ∂L/∂x_i = r_i·(g_i − mean_j g_ij − x̂_i·mean_j(g_ij·x̂_ij)).
+    /// The two means are what μ and σ² pass back: every entry of a row moved both.</remarks>
+    public static LayerNormGradients Backward(Matrix<float> x, Vector<float> gain, float epsilon, Matrix<float> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(gain);
+        var (n, d) = (x.RowCount, x.ColumnCount);
+        if (gain.Count != d)
+        {
+            throw new ArgumentException($"γ [{gain.Count}] must hold d = {d} entries, one per column of x {Shapes.Of(x)}.", nameof(gain));
+        }
+        Shapes.RequireShape(outputGradient, nameof(outputGradient), n, d, $"the shape of x {Shapes.Of(x)}");
+        var (xs, dy) = (Storage.ColumnMajor(x), Storage.ColumnMajor(outputGradient));
+        var (mean, inverseStd) = (new double[n], new double[n]);
+        for (var j = 0; j < d; j++)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                mean[i] += xs[i + j * n];
+            }
+        }
+        for (var i = 0; i < n; i++)
+        {
+            mean[i] /= d;
+        }
+        for (var j = 0; j < d; j++)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var c = xs[i + j * n] - mean[i];
+                inverseStd[i] += c * c;
+            }
+        }
+        for (var i = 0; i < n; i++)
+        {
+            inverseStd[i] = 1.0 / Math.Sqrt(inverseStd[i] / d + epsilon);               // r
+        }
+        var (gMean, gxMean) = (new double[n], new double[n]);
+        var (dGain, dBias) = (Vector<float>.Build.Dense(d), Vector<float>.Build.Dense(d));
+        for (var j = 0; j < d; j++)
+        {
+            double sumGain = 0, sumBias = 0;
+            for (var i = 0; i < n; i++)
+            {
+                var xHat = (xs[i + j * n] - mean[i]) * inverseStd[i];
+                var g = (double)dy[i + j * n] * gain[j];
+                (sumBias, sumGain) = (sumBias + dy[i + j * n], sumGain + dy[i + j * n] * xHat);
+                gMean[i] += g / d;
+                gxMean[i] += g * xHat / d;
+            }
+            (dGain[j], dBias[j]) = ((float)sumGain, (float)sumBias);
+        }
+        var dx = Storage.NewMatrix(n, d, "The input gradient", nameof(x));
+        var dxs = Storage.ColumnMajor(dx);
+        for (var j = 0; j < d; j++)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var xHat = (xs[i + j * n] - mean[i]) * inverseStd[i];
+                dxs[i + j * n] = (float)(inverseStd[i] * ((double)dy[i + j * n] * gain[j] - gMean[i] - xHat * gxMean[i]));
+            }
+        }
+        return new LayerNormGradients(dx, dGain, dBias);
+    }
 }
+
+/// <summary>The gradients <see cref="LayerNormalization.Backward"/> returns.</summary>
+/// <param name="Input">∂L/∂x, [n × d].</param>
+/// <param name="Gain">∂L/∂γ, [d] (PyTorch's <c>weight.grad</c>).</param>
+/// <param name="Bias">∂L/∂β, [d] (PyTorch's <c>bias.grad</c>).</param>
+public sealed record LayerNormGradients(Matrix<float> Input, Vector<float> Gain, Vector<float> Bias);

@@ -56,4 +56,38 @@ public static class Softmax
         Shapes.RequireSpan(values.Length, nameof(values), rows, columns, "the matrix");
         ColumnSoftmax.Apply(values, rows, columns);
     }
+
+    /// <summary>The backward pass of <see cref="Rows"/>: ∂L/∂scores from the weights w = softmax(scores) and ∂L/∂w.</summary>
+    /// <param name="weights">w, [n × m], as <see cref="Rows"/> returned them.</param>
+    /// <param name="weightsGradient">∂L/∂w, [n × m].</param>
+    /// <returns>∂L/∂scores, [n × m]: w_ij·(∂L/∂w_ij − Σ_k ∂L/∂w_ik·w_ik), the softmax's Jacobian applied row by row. A
+    /// hidden key (w = 0) gets 0, and a fully masked row (all w = 0) gets a zero row.</returns>
+    /// <exception cref="ArgumentException">The shapes differ; the message names both.</exception>
+    /// <remarks>The Jacobian of one row is ∂w_j/∂s_k = w_j·([j = k] − w_k); multiplied by the upstream gradient it needs
+    /// only the dot product of the row with its gradient, never the m × m matrix.</remarks>
+    public static Matrix<float> RowsBackward(Matrix<float> weights, Matrix<float> weightsGradient)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        Shapes.RequireShape(weightsGradient, nameof(weightsGradient), weights.RowCount, weights.ColumnCount, $"the shape of the weights {Shapes.Of(weights)}");
+        var (n, m) = (weights.RowCount, weights.ColumnCount);
+        var (w, g) = (Storage.ColumnMajor(weights), Storage.ColumnMajor(weightsGradient));
+        var dot = new double[n];
+        for (var j = 0; j < m; j++)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                dot[i] += (double)w[i + j * n] * g[i + j * n];                  // Σ_k ∂L/∂w_ik·w_ik, per row
+            }
+        }
+        var result = Storage.NewMatrix(n, m, "The score gradient", nameof(weights));
+        var r = Storage.ColumnMajor(result);
+        for (var j = 0; j < m; j++)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                r[i + j * n] = (float)(w[i + j * n] * (g[i + j * n] - dot[i]));
+            }
+        }
+        return result;
+    }
 }
