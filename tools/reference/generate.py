@@ -515,6 +515,37 @@ def cross_entropy():
            "smooth_none", "custom_ignore", "smooth_grad", "plain_grad"])
 
 
+def optimizers():
+    write("optimizers.json",
+          "torch.optim SGD (momentum, dampening, Nesterov, weight decay), Adam (L2 weight decay) and AdamW over 4 steps with given gradients, and clip_grad_norm_.",
+          """
+          import torch
+          torch.manual_seed(0)
+          start_a, start_b = torch.randn(3, 4), torch.randn(5)
+          grads = [(torch.randn(3, 4), torch.randn(5)) for _ in range(4)]
+          def run(make):
+              a, b = start_a.clone().requires_grad_(True), start_b.clone().requires_grad_(True)
+              optimizer = make([a, b])
+              for ga, gb in grads:
+                  a.grad, b.grad = ga.clone(), gb.clone()
+                  optimizer.step()
+              return a.detach().clone(), b.detach().clone()
+          sgd_a, sgd_b = run(lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01))
+          nesterov_a, nesterov_b = run(lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True))
+          adam_a, adam_b = run(lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.9, 0.98), eps=1e-9, weight_decay=0.01))
+          adamw_a, adamw_b = run(lambda p: torch.optim.AdamW(p, lr=0.01, betas=(0.9, 0.98), eps=1e-9, weight_decay=0.1))
+          clip_a, clip_b = grads[0][0].clone(), grads[0][1].clone()
+          pa, pb = torch.nn.Parameter(torch.zeros(3, 4)), torch.nn.Parameter(torch.zeros(5))
+          pa.grad, pb.grad = clip_a.clone(), clip_b.clone()
+          total_norm = torch.nn.utils.clip_grad_norm_([pa, pb], 1.0)
+          clipped_a, clipped_b = pa.grad.clone(), pb.grad.clone()
+          grad_a = torch.stack([g[0] for g in grads])
+          grad_b = torch.stack([g[1] for g in grads])
+          """,
+          ["start_a", "start_b", "grad_a", "grad_b", "sgd_a", "sgd_b", "nesterov_a", "nesterov_b", "adam_a", "adam_b",
+           "adamw_a", "adamw_b", "total_norm", "clipped_a", "clipped_b"])
+
+
 def backward_primitives():
     write("backward_primitives.json",
           "Gradients through softmax over rows and through layer_norm, from torch.autograd, for the kernels' backward passes.",

@@ -1,0 +1,37 @@
+// Clipping by the global norm, as torch.nn.utils.clip_grad_norm_: if the gradients of all parameters together are longer
+// than max_norm, scale them all by max_norm / (‖g‖ + 1e-6), so their direction is kept and their length capped.
+namespace Attention.Training;
+
+/// <summary>PyTorch's <c>torch.nn.utils.clip_grad_norm_(parameters, max_norm)</c> (the 2-norm).</summary>
+public static class GradientClipping
+{
+    /// <summary>Scales every gradient by min(1, maxNorm / (‖g‖ + 1e-6)), ‖g‖ the 2-norm of all gradients together.</summary>
+    /// <param name="parameters">The parameters whose gradients are clipped (in place).</param>
+    /// <param name="maxNorm">The largest norm allowed, &gt; 0.</param>
+    /// <returns>‖g‖ before clipping, as PyTorch returns it.</returns>
+    public static float ClipByGlobalNorm(IEnumerable<Parameter> parameters, float maxNorm)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!(maxNorm > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "max_norm must be positive.");
+        }
+        var list = parameters.ToList();
+        var squares = 0.0;
+        foreach (var parameter in list)
+        {
+            var norm = parameter.Gradient.FrobeniusNorm();                               // ‖g_p‖, then the norm of the norms
+            squares += (double)norm * norm;
+        }
+        var total = (float)Math.Sqrt(squares);
+        var coefficient = maxNorm / (total + 1e-6f);
+        if (coefficient < 1)
+        {
+            foreach (var parameter in list)
+            {
+                parameter.Gradient.Multiply(coefficient, parameter.Gradient);
+            }
+        }
+        return total;
+    }
+}
