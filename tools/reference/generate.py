@@ -515,6 +515,37 @@ def cross_entropy():
            "smooth_none", "custom_ignore", "smooth_grad", "plain_grad"])
 
 
+def feed_forward_backward():
+    write("feed_forward_backward.json",
+          "Gradients of PyTorch's position-wise feed-forward (linear1, ReLU or exact GELU, linear2) and of nn.LayerNorm, from torch.autograd.",
+          """
+          import torch
+          torch.manual_seed(0)
+          linear1, linear2 = torch.nn.Linear(6, 10), torch.nn.Linear(10, 6)
+          w1, b1, w2, b2 = linear1.weight.detach().clone(), linear1.bias.detach().clone(), linear2.weight.detach().clone(), linear2.bias.detach().clone()
+          x = torch.randn(5, 6)
+          dy = torch.randn(5, 6)
+          grads = {}
+          for name, act in [("relu", torch.relu), ("gelu", torch.nn.functional.gelu)]:
+              for p in (linear1.weight, linear1.bias, linear2.weight, linear2.bias):
+                  p.grad = None
+              xl = x.clone().requires_grad_(True)
+              linear2(act(linear1(xl))).backward(dy)
+              grads[name] = (xl.grad.clone(), linear1.weight.grad.clone(), linear1.bias.grad.clone(), linear2.weight.grad.clone(), linear2.bias.grad.clone())
+          relu_dx, relu_dw1, relu_db1, relu_dw2, relu_db2 = grads["relu"]
+          gelu_dx, gelu_dw1, gelu_db1, gelu_dw2, gelu_db2 = grads["gelu"]
+          norm = torch.nn.LayerNorm(6)
+          with torch.no_grad():
+              norm.weight.copy_(torch.randn(6)); norm.bias.copy_(torch.randn(6))
+          norm_weight, norm_bias = norm.weight.detach().clone(), norm.bias.detach().clone()
+          xn = x.clone().requires_grad_(True)
+          norm(xn).backward(dy)
+          norm_dx, norm_dweight, norm_dbias = xn.grad.clone(), norm.weight.grad.clone(), norm.bias.grad.clone()
+          """,
+          ["w1", "b1", "w2", "b2", "x", "dy", "relu_dx", "relu_dw1", "relu_db1", "relu_dw2", "relu_db2",
+           "gelu_dx", "gelu_dw1", "gelu_db1", "gelu_dw2", "gelu_db2", "norm_weight", "norm_bias", "norm_dx", "norm_dweight", "norm_dbias"])
+
+
 def optimizers():
     write("optimizers.json",
           "torch.optim SGD (momentum, dampening, Nesterov, weight decay), Adam (L2 weight decay) and AdamW over 4 steps with given gradients, and clip_grad_norm_.",
@@ -581,6 +612,8 @@ if __name__ == "__main__":
         for name in sys.argv[1:]:
             globals()[name]()
         sys.exit(0)
+    feed_forward_backward()
+    optimizers()
     backward_primitives()
     cross_entropy()
     generator_probes()

@@ -72,6 +72,34 @@ public sealed class Dropout
         return Matrix<float>.Build.Dense(x.RowCount, x.ColumnCount, values);
     }
 
+    /// <summary>The same as <see cref="Forward"/>, also returning the mask its backward pass needs: each entry 0 (dropped)
+    /// or 1/(1 − p) (kept); null when the layer is the identity.</summary>
+    /// <param name="x">[n × d]; not modified.</param>
+    /// <returns>The output and the mask, [n × d] or null.</returns>
+    public (Matrix<float> Output, Matrix<float>? Mask) ForwardRecorded(Matrix<float> x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (IsIdentity)
+        {
+            return (x, null);
+        }
+        var scale = 1.0f / (1.0f - Probability);
+        var draws = new float[x.RowCount * x.ColumnCount];
+        (FlowGenerator.Value ?? _generator).Rand(draws);
+        var mask = Matrix<float>.Build.Dense(x.RowCount, x.ColumnCount, [.. draws.Select(u => u < Probability ? 0.0f : scale)]);
+        return (x.PointwiseMultiply(mask), mask);
+    }
+
+    /// <summary>The backward pass: ∂L/∂x = ∂L/∂y ⊙ mask (the identity when there was no mask).</summary>
+    /// <param name="mask">From <see cref="ForwardRecorded"/>.</param>
+    /// <param name="outputGradient">∂L/∂y.</param>
+    /// <returns>∂L/∂x.</returns>
+    public static Matrix<float> Backward(Matrix<float>? mask, Matrix<float> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        return mask is null ? outputGradient : outputGradient.PointwiseMultiply(mask);
+    }
+
     /// <summary>True when <see cref="Forward"/> returns its input unchanged: not training, or p = 0.</summary>
     internal bool IsIdentity => !Training || Probability == 0.0f;
 

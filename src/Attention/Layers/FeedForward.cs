@@ -3,6 +3,8 @@
 using Attention.Kernels;
 using Attention.Randomness;
 using Attention.Serialization;
+using Attention.Training;
+using MathNet.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Layers;
@@ -79,4 +81,48 @@ public sealed class FeedForward
             : Elementwise.Gelu(hidden, hidden);                          // x·Φ(x), in place
         return Linear2.Forward(Dropout.Forward(hidden));                 // ·W₂ᵀ + b₂                  [n × d_model]
     }
+
+    /// <summary>The parameters under PyTorch's names: <c>{prefix}linear1.weight</c>, <c>.bias</c>, <c>{prefix}linear2.weight</c>, <c>.bias</c>.</summary>
+    /// <param name="prefix">E.g. <c>"encoder.layers.0."</c>.</param>
+    /// <returns>Name and parameter pairs, in state_dict order.</returns>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "") =>
+        Linear1.NamedParameters(prefix + "linear1.").Concat(Linear2.NamedParameters(prefix + "linear2."));
+
+    /// <summary>The forward pass for training: the output and what <see cref="Backward"/> needs.</summary>
+    /// <param name="x">[n × d_model].</param>
+    /// <returns>The record; its <see cref="FeedForwardRecord.Output"/> is FFN(x).</returns>
+    public FeedForwardRecord ForwardRecorded(Matrix<float> x)
+    {
+        Shapes.RequireColumns(x, nameof(x), Linear1.InFeatures, "d_model");
+        var preActivation = Linear1.Forward(x);                                   // z = x·W₁ᵀ + b₁
+        var activated = Activation == Activation.ReLU ? Elementwise.Relu(preActivation) : Elementwise.Gelu(preActivation);
+        var (hidden, mask) = Dropout.ForwardRecorded(activated);
+        return new FeedForwardRecord(x, preActivation, hidden, mask, Linear2.Forward(hidden));
+    }
+
+    /// <summary>The backward pass: adds the gradients of W₁, b₁, W₂, b₂ and returns ∂L/∂x.</summary>
+    /// <param name="record">From <see cref="ForwardRecorded"/>.</param>
+    /// <param name="outputGradient">∂L/∂FFN(x), [n × d_model].</param>
+    /// <returns>∂L/∂x, [n × d_model].</returns>
+    /// <remarks>Back through linear2, dropout, the activation (ReLU′(z) = [z &gt; 0]; GELU′(z) = Φ(z) + z·φ(z)), linear1.</remarks>
+    public Matrix<float> Backward(FeedForwardRecord record, Matrix<float> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var dHidden = Linear2.Backward(record.Hidden, outputGradient);              // ∂L/∂h
+        var dActivated = Dropout.Backward(record.DropoutMask, dHidden);
+        var dPre = dActivated.PointwiseMultiply(record.PreActivation.Map(ActivationDerivative));   // ⊙ f′(z)
+        return Linear1.Backward(record.Input, dPre);                              // ∂L/∂x
+    }
+
+    private float ActivationDerivative(float z) => Activation == Activation.ReLU
+        ? (z > 0 ? 1.0f : 0.0f)
+        : (float)(0.5 * (1 + SpecialFunctions.Erf(z / Math.Sqrt(2))) + z * Math.Exp(-0.5 * z * z) / Math.Sqrt(2 * Math.PI));
 }
+
+/// <summary>What <see cref="FeedForward.Backward"/> needs from the forward pass.</summary>
+/// <param name="Input">x, [n × d_model].</param>
+/// <param name="PreActivation">z = x·W₁ᵀ + b₁, [n × d_ff].</param>
+/// <param name="Hidden">Dropout(f(z)), the input of linear2, [n × d_ff].</param>
+/// <param name="DropoutMask">The dropout mask, or null when dropout was the identity.</param>
+/// <param name="Output">FFN(x), [n × d_model].</param>
+public sealed record FeedForwardRecord(Matrix<float> Input, Matrix<float> PreActivation, Matrix<float> Hidden, Matrix<float>? DropoutMask, Matrix<float> Output);

@@ -2,6 +2,7 @@
 //   y = (x − mean(x)) / √(var(x) + ε) · γ + β,   per row, with the biased variance (divide by d, not d − 1).
 using Attention.Kernels;
 using Attention.Serialization;
+using Attention.Training;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Layers;
@@ -36,7 +37,21 @@ public sealed class LayerNorm
         Gain = gain.Clone();
         Bias = bias.Clone();
         Epsilon = epsilon;
+        GainParameter = new Parameter("weight", Matrix<float>.Build.Dense(1, Gain.Count, Gain.AsArray()!));
+        BiasParameter = new Parameter("bias", Matrix<float>.Build.Dense(1, Bias.Count, Bias.AsArray()!));
     }
+
+    /// <summary>γ as a trainable parameter (PyTorch's <c>weight</c>, [1 × d]) sharing <see cref="Gain"/>'s values.</summary>
+    public Parameter GainParameter { get; }
+
+    /// <summary>β as a trainable parameter (<c>bias</c>, [1 × d]) sharing <see cref="Bias"/>'s values.</summary>
+    public Parameter BiasParameter { get; }
+
+    /// <summary>The parameters under PyTorch's names: <c>{prefix}weight</c>, <c>{prefix}bias</c>.</summary>
+    /// <param name="prefix">E.g. <c>"encoder.layers.0.norm1."</c>.</param>
+    /// <returns>Name and parameter pairs, in state_dict order.</returns>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "") =>
+        [(prefix + "weight", GainParameter), (prefix + "bias", BiasParameter)];
 
     /// <summary>γ, [d] (PyTorch's <c>weight</c>).</summary>
     public Vector<float> Gain { get; }
@@ -101,5 +116,19 @@ public sealed class LayerNorm
         Shapes.RequireShape(residual, nameof(residual), x.RowCount, Dimension, "the same shape as x");
         Elementwise.Add(x, residual, result);                            // x + Sublayer(x)
         LayerNormalization.Apply(result, Gain, Bias, Epsilon, result);   // LayerNorm(·), in place
+    }
+
+    /// <summary>The backward pass of <see cref="Forward(Matrix{float})"/>: adds ∂L/∂γ and ∂L/∂β into the parameters'
+    /// gradients and returns ∂L/∂x (see <see cref="LayerNormalization.Backward"/> for the derivative).</summary>
+    /// <param name="x">[n × d], the input the forward pass normalised (for "Add &amp; Norm", the sum).</param>
+    /// <param name="outputGradient">∂L/∂y, [n × d].</param>
+    /// <returns>∂L/∂x, [n × d].</returns>
+    public Matrix<float> Backward(Matrix<float> x, Matrix<float> outputGradient)
+    {
+        Shapes.RequireColumns(x, nameof(x), Dimension, "the LayerNorm width d");
+        var gradients = LayerNormalization.Backward(x, Gain, Epsilon, outputGradient);
+        GainParameter.Gradient.Add(gradients.Gain.ToRowMatrix(), GainParameter.Gradient);
+        BiasParameter.Gradient.Add(gradients.Bias.ToRowMatrix(), BiasParameter.Gradient);
+        return gradients.Input;
     }
 }

@@ -2,6 +2,7 @@
 using Attention.Kernels;
 using Attention.Randomness;
 using Attention.Serialization;
+using Attention.Training;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Layers;
@@ -36,6 +37,7 @@ public sealed class Linear
             generator.Uniform(b, -biasBound, biasBound);
             Bias = Vector<float>.Build.Dense(b);
         }
+        (WeightParameter, BiasParameter) = Parameters(Weight, Bias);
     }
 
     /// <summary>Creates a layer initialised as <c>torch.manual_seed(seed); torch.nn.Linear(inFeatures, outFeatures, bias)</c>.</summary>
@@ -65,7 +67,30 @@ public sealed class Linear
         }
         Weight = copy ? weight.Clone() : weight;
         Bias = copy ? bias?.Clone() : bias;
+        (WeightParameter, BiasParameter) = Parameters(Weight, Bias);
     }
+
+    /// <summary>W as a trainable parameter (<c>weight</c>): its value is <see cref="Weight"/> itself.</summary>
+    public Parameter WeightParameter { get; }
+
+    /// <summary>b as a trainable parameter (<c>bias</c>, [1 × out]) sharing <see cref="Bias"/>'s values, or null.</summary>
+    public Parameter? BiasParameter { get; }
+
+    /// <summary>The parameters under PyTorch's names: <c>{prefix}weight</c>, then <c>{prefix}bias</c>.</summary>
+    /// <param name="prefix">E.g. <c>"encoder.layers.0.linear1."</c>.</param>
+    /// <returns>Name and parameter pairs, in state_dict order.</returns>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "")
+    {
+        yield return (prefix + "weight", WeightParameter);
+        if (BiasParameter is not null)
+        {
+            yield return (prefix + "bias", BiasParameter);
+        }
+    }
+
+    private static (Parameter, Parameter?) Parameters(Matrix<float> weight, Vector<float>? bias) =>
+        (new Parameter("weight", weight),
+         bias is null ? null : new Parameter("bias", Matrix<float>.Build.Dense(1, bias.Count, bias.AsArray() ?? throw new ArgumentException("The bias must be a dense vector.", nameof(bias)))));
 
     /// <summary>W, [out × in]; PyTorch's <c>weight</c>.</summary>
     public Matrix<float> Weight { get; }
@@ -126,5 +151,20 @@ public sealed class Linear
     {
         Shapes.RequireColumns(x, nameof(x), InFeatures, $"in_features of a Linear whose weight is {Shapes.Of(Weight)}");
         MatrixMultiply.Linear(x, Weight, Bias, result);
+    }
+
+    /// <summary>The backward pass of <see cref="Forward(Matrix{float})"/>: adds ∂L/∂W and ∂L/∂b into the parameters'
+    /// gradients and returns ∂L/∂x.</summary>
+    /// <param name="x">[n × in], the input the forward pass saw.</param>
+    /// <param name="outputGradient">∂L/∂y, [n × out].</param>
+    /// <returns>∂L/∂x, [n × in].</returns>
+    /// <remarks>y = x·Wᵀ + b, so ∂L/∂x = ∂L/∂y·W, ∂L/∂W = (∂L/∂y)ᵀ·x and ∂L/∂b = Σ over the rows of ∂L/∂y.</remarks>
+    public Matrix<float> Backward(Matrix<float> x, Matrix<float> outputGradient)
+    {
+        Shapes.RequireColumns(x, nameof(x), InFeatures, $"in_features of a Linear whose weight is {Shapes.Of(Weight)}");
+        Shapes.RequireShape(outputGradient, nameof(outputGradient), x.RowCount, OutFeatures, "[n × out], one row per row of x");
+        WeightParameter.Gradient.Add(MatrixMultiply.TransposeMultiply(outputGradient, x), WeightParameter.Gradient);   // += (∂L/∂y)ᵀ·x
+        BiasParameter?.Gradient.Add(outputGradient.ColumnSums().ToRowMatrix(), BiasParameter.Gradient);                // += Σ_rows ∂L/∂y
+        return MatrixMultiply.Multiply(outputGradient, Weight);                                                        // ∂L/∂y·W
     }
 }
