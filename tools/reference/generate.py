@@ -515,6 +515,42 @@ def cross_entropy():
            "smooth_none", "custom_ignore", "smooth_grad", "plain_grad"])
 
 
+def attention_backward():
+    write("attention_backward.json",
+          "Gradients through scaled dot-product attention (d_k != d_v, n != m, a padding mask that hides a whole query's keys in one case) and through nn.MultiheadAttention cross-attention (E 8, h 2, 3 queries, 5 keys, non-zero biases, key padding), from torch.autograd.",
+          """
+          import torch
+          torch.manual_seed(0)
+          q, k, v = torch.randn(4, 6), torch.randn(5, 6), torch.randn(5, 3)
+          mask = torch.zeros(4, 5)
+          mask[:, 3:] = float("-inf")                                     # keys 3 and 4 are padding
+          d_out = torch.randn(4, 3)
+          ql, kl, vl = q.clone().requires_grad_(True), k.clone().requires_grad_(True), v.clone().requires_grad_(True)
+          weights = torch.softmax(ql @ kl.T / 6 ** 0.5 + mask, dim=-1)
+          (weights @ vl).backward(d_out)
+          sdpa_dq, sdpa_dk, sdpa_dv = ql.grad.clone(), kl.grad.clone(), vl.grad.clone()
+          torch.manual_seed(1)
+          mha = torch.nn.MultiheadAttention(8, 2, batch_first=True, dropout=0.0)
+          with torch.no_grad():
+              mha.in_proj_bias.uniform_(-0.5, 0.5)
+              mha.out_proj.bias.uniform_(-0.5, 0.5)
+          in_proj_weight, in_proj_bias = mha.in_proj_weight.detach().clone(), mha.in_proj_bias.detach().clone()
+          out_proj_weight, out_proj_bias = mha.out_proj.weight.detach().clone(), mha.out_proj.bias.detach().clone()
+          query, memory = torch.randn(1, 3, 8), torch.randn(1, 5, 8)
+          padding = torch.tensor([[False, False, False, False, True]])
+          d_mha = torch.randn(1, 3, 8)
+          query_l, memory_l = query.clone().requires_grad_(True), memory.clone().requires_grad_(True)
+          out, _ = mha(query_l, memory_l, memory_l, key_padding_mask=padding, need_weights=False)
+          out.backward(d_mha)
+          mha_dquery, mha_dmemory = query_l.grad[0].clone(), memory_l.grad[0].clone()
+          mha_din_proj_weight, mha_din_proj_bias = mha.in_proj_weight.grad.clone(), mha.in_proj_bias.grad.clone()
+          mha_dout_proj_weight, mha_dout_proj_bias = mha.out_proj.weight.grad.clone(), mha.out_proj.bias.grad.clone()
+          query, memory, d_mha = query[0], memory[0], d_mha[0]
+          """,
+          ["q", "k", "v", "d_out", "sdpa_dq", "sdpa_dk", "sdpa_dv", "in_proj_weight", "in_proj_bias", "out_proj_weight", "out_proj_bias",
+           "query", "memory", "d_mha", "mha_dquery", "mha_dmemory", "mha_din_proj_weight", "mha_din_proj_bias", "mha_dout_proj_weight", "mha_dout_proj_bias"])
+
+
 def feed_forward_backward():
     write("feed_forward_backward.json",
           "Gradients of PyTorch's position-wise feed-forward (linear1, ReLU or exact GELU, linear2) and of nn.LayerNorm, from torch.autograd.",
@@ -612,6 +648,7 @@ if __name__ == "__main__":
         for name in sys.argv[1:]:
             globals()[name]()
         sys.exit(0)
+    attention_backward()
     feed_forward_backward()
     optimizers()
     backward_primitives()

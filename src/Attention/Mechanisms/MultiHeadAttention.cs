@@ -284,6 +284,52 @@ public sealed class MultiHeadAttention
         return new MultiHeadAttentionOutput(output, weights, weights is null ? null : Average(weights));
     }
 
+    /// <summary>The forward pass for training: the same computation as <see cref="Forward(Matrix{float}, Matrix{float}, Matrix{float}, AttentionMask?, bool)"/>
+    /// on the readable path, keeping what <see cref="Backward"/> needs.</summary>
+    /// <param name="query">[n × E].</param>
+    /// <param name="key">[m × kdim].</param>
+    /// <param name="value">[m × vdim].</param>
+    /// <param name="mask">Optional mask fitting [n × m].</param>
+    /// <returns>The record; its <see cref="MultiHeadAttentionRecord.Output"/> is the attention's output [n × E].</returns>
+    public MultiHeadAttentionRecord ForwardRecorded(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask = null)
+    {
+        CheckInputs(query, key, value, mask);
+        var (q, k, v) = Project(query, key, value);
+        var heads = new AttentionOutput[HeadCount];
+        var concat = Storage.NewMatrix(q.RowCount, ModelDim);
+        for (var h = 0; h < HeadCount; h++)
+        {
+            heads[h] = ScaledDotProductAttention.Compute(Head(q, h), Head(k, h), Head(v, h), mask);
+            concat.SetSubMatrix(0, h * HeadDim, heads[h].Output);
+        }
+        return new MultiHeadAttentionRecord(query, key, value, q, k, v, heads, concat, OutputProjection.Forward(concat));
+    }
+
+    /// <summary>The backward pass: adds the gradients of W_Q, W_K, W_V, W_O and their biases into their parameters and
+    /// returns ∂L/∂query, ∂L/∂key and ∂L/∂value (for self-attention, where all three are x, their sum is ∂L/∂x).</summary>
+    /// <param name="record">From <see cref="ForwardRecorded"/>.</param>
+    /// <param name="outputGradient">∂L/∂output, [n × E].</param>
+    /// <returns>The gradients of the three inputs, shaped as they are.</returns>
+    /// <remarks>The forward pass in reverse: back through W_O, split ∂L/∂concat into heads, each head's scaled
+    /// dot-product attention backwards, put the heads' ∂L/∂Q, ∂L/∂K, ∂L/∂V side by side, then back through the projections.</remarks>
+    public AttentionGradients Backward(MultiHeadAttentionRecord record, Matrix<float> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var dConcat = OutputProjection.Backward(record.Concat, outputGradient);                   // through W_O   [n × E]
+        var (dq, dk, dv) = (Storage.NewMatrix(record.Q.RowCount, ModelDim), Storage.NewMatrix(record.K.RowCount, ModelDim), Storage.NewMatrix(record.V.RowCount, ModelDim));
+        for (var h = 0; h < HeadCount; h++)
+        {
+            var head = ScaledDotProductAttention.Backward(Head(record.Q, h), Head(record.K, h), Head(record.V, h), record.Heads[h].Weights, Head(dConcat, h));
+            dq.SetSubMatrix(0, h * HeadDim, head.Queries);                                        // head i's columns again
+            dk.SetSubMatrix(0, h * HeadDim, head.Keys);
+            dv.SetSubMatrix(0, h * HeadDim, head.Values);
+        }
+        return new AttentionGradients(
+            QueryProjection.Backward(record.Query, dq),                                           // through W_Q, W_K, W_V
+            KeyProjection.Backward(record.Key, dk),
+            ValueProjection.Backward(record.Value, dv));
+    }
+
     /// <summary>Head i's columns i·d_k … (i+1)·d_k − 1 of a projection (PyTorch's <c>view(n, h, d_k)</c>).</summary>
     private Matrix<float> Head(Matrix<float> projection, int i) => projection.SubMatrix(0, projection.RowCount, i * HeadDim, HeadDim);
 
@@ -325,3 +371,16 @@ public sealed class MultiHeadAttention
         return Matrix<float>.Build.DenseOfRowMajor(rows, columns, values);
     }
 }
+
+/// <summary>What <see cref="MultiHeadAttention.Backward"/> needs from the forward pass.</summary>
+/// <param name="Query">The query input, [n × E].</param>
+/// <param name="Key">The key input, [m × kdim].</param>
+/// <param name="Value">The value input, [m × vdim].</param>
+/// <param name="Q">Q = query·W_Qᵀ + b_Q, [n × E].</param>
+/// <param name="K">K, [m × E].</param>
+/// <param name="V">V, [m × E].</param>
+/// <param name="Heads">Each head's output and weights.</param>
+/// <param name="Concat">Concat(head₁, …, head_h), [n × E].</param>
+/// <param name="Output">Concat·W_Oᵀ + b_O, [n × E].</param>
+public sealed record MultiHeadAttentionRecord(Matrix<float> Query, Matrix<float> Key, Matrix<float> Value, Matrix<float> Q, Matrix<float> K,
+    Matrix<float> V, IReadOnlyList<AttentionOutput> Heads, Matrix<float> Concat, Matrix<float> Output);

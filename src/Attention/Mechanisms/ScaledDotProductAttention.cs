@@ -60,6 +60,32 @@ public static class ScaledDotProductAttention
         return FusedAttention.Forward(queries, keys, values, mask, scale ?? 1.0f / MathF.Sqrt(queries.ColumnCount));
     }
 
+    /// <summary>The backward pass of <see cref="Compute"/>: ∂L/∂Q, ∂L/∂K and ∂L/∂V from the forward's inputs, its weights
+    /// and ∂L/∂output.</summary>
+    /// <param name="queries">Q, [n × d_k], as given to <see cref="Compute"/>.</param>
+    /// <param name="keys">K, [m × d_k].</param>
+    /// <param name="values">V, [m × d_v].</param>
+    /// <param name="weights">α, [n × m], the weights <see cref="Compute"/> returned.</param>
+    /// <param name="outputGradient">∂L/∂z, [n × d_v].</param>
+    /// <param name="scale">The same scale as the forward pass; null means 1/√d_k.</param>
+    /// <returns>The three gradients, shaped as Q, K and V.</returns>
+    /// <remarks>Backwards through z = α·V, α = softmax(logits + mask), logits = (Q·s)·Kᵀ: the mask is a constant and a
+    /// hidden key has α = 0, so it passes no gradient; a fully masked query passes none at all.</remarks>
+    public static AttentionGradients Backward(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, Matrix<float> weights,
+        Matrix<float> outputGradient, float? scale = null)
+    {
+        CheckShapes(queries, keys, values, null);
+        Shapes.RequireShape(weights, nameof(weights), queries.RowCount, keys.RowCount, "[n × m], as Compute returned them");
+        Shapes.RequireShape(outputGradient, nameof(outputGradient), queries.RowCount, values.ColumnCount, "[n × d_v], as the output");
+        var s = scale ?? 1.0f / MathF.Sqrt(queries.ColumnCount);
+        var dValues = MatrixMultiply.TransposeMultiply(weights, outputGradient);                 // ∂L/∂V = αᵀ·∂L/∂z        [m × d_v]
+        var dWeights = MatrixMultiply.MultiplyTransposed(outputGradient, values);                // ∂L/∂α = ∂L/∂z·Vᵀ        [n × m]
+        var dLogits = Softmax.RowsBackward(weights, dWeights);                                   // through the softmax     [n × m]
+        var dQueries = Elementwise.Multiply(MatrixMultiply.Multiply(dLogits, keys), s);          // ∂L/∂Q = s·∂L/∂logits·K  [n × d_k]
+        var dKeys = Elementwise.Multiply(MatrixMultiply.TransposeMultiply(dLogits, queries), s); // ∂L/∂K = s·(∂L/∂logits)ᵀ·Q [m × d_k]
+        return new AttentionGradients(dQueries, dKeys, dValues);
+    }
+
     private static void CheckShapes(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, AttentionMask? mask)
     {
         ArgumentNullException.ThrowIfNull(queries);
@@ -72,3 +98,9 @@ public static class ScaledDotProductAttention
         mask?.RequireFits(queries.RowCount, keys.RowCount, nameof(mask));
     }
 }
+
+/// <summary>The gradients <see cref="ScaledDotProductAttention.Backward"/> returns.</summary>
+/// <param name="Queries">∂L/∂Q, [n × d_k].</param>
+/// <param name="Keys">∂L/∂K, [m × d_k].</param>
+/// <param name="Values">∂L/∂V, [m × d_v].</param>
+public sealed record AttentionGradients(Matrix<float> Queries, Matrix<float> Keys, Matrix<float> Values);
