@@ -451,6 +451,32 @@ output = layer(tgt, memory, tgt_mask=tgt_mask, memory_key_padding_mask=memory_ke
 """, ["tgt", "memory", "output"], "layer")
 
 
+ENCODER_PARAMS = ["self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight", "self_attn.out_proj.bias",
+                  "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias"]
+
+
+def encoder_layer_backward():
+    common = "d_model=8, nhead=2, dim_feedforward=16, dropout=0.0, batch_first=True"
+    for tag, extra, seed in [("post", "", 31), ("pre", ", norm_first=True", 32)]:
+        write_module(f"encoder_layer_backward_{tag}.json",
+                     f"Gradients of nn.TransformerEncoderLayer({common}{extra}) on 5 tokens, the last one padded, from torch.autograd.",
+                     LAYER_SETUP + f"""
+torch.manual_seed({seed})
+layer = perturb(torch.nn.TransformerEncoderLayer({common}{extra}), {seed + 100})
+src = torch.randn(1, 5, 8)
+src_key_padding_mask = torch.tensor([[False, False, False, False, True]])
+dy = torch.randn(5, 8)
+src_l = src.clone().requires_grad_(True)
+output = layer(src_l, src_key_padding_mask=src_key_padding_mask)[0]
+output.backward(dy)
+dsrc = src_l.grad[0].clone()
+for name, p in layer.named_parameters():
+    globals()["grad:" + name] = p.grad.clone()
+src = src[0]
+output = output.detach()
+""", ["src", "dy", "output", "dsrc"] + ["grad:" + n for n in ENCODER_PARAMS], "layer")
+
+
 def full_transformer():
     ns = write_module("transformer_2x2.json",
                       "nn.Transformer(d_model=16, nhead=4, 2 encoder + 2 decoder layers, dim_feedforward=32, dropout 0, "
@@ -648,6 +674,7 @@ if __name__ == "__main__":
         for name in sys.argv[1:]:
             globals()[name]()
         sys.exit(0)
+    encoder_layer_backward()
     attention_backward()
     feed_forward_backward()
     optimizers()

@@ -126,6 +126,44 @@ public sealed class EncoderLayer
         }
     }
 
+    /// <summary>The forward pass for training (the readable path, dropout as set), keeping what <see cref="Backward"/> needs.</summary>
+    /// <param name="x">[n × d_model].</param>
+    /// <param name="mask">Optional mask fitting [n × n].</param>
+    /// <returns>The record; its <see cref="EncoderLayerRecord.Output"/> is the layer's output.</returns>
+    public EncoderLayerRecord ForwardRecorded(Matrix<float> x, AttentionMask? mask = null)
+    {
+        Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
+        mask?.RequireFits(x.RowCount, x.RowCount, nameof(mask));
+        var attentionInput = Options.NormFirst ? Norm1.Forward(x) : x;                   // LN(x) first in pre-norm
+        var attention = SelfAttention.ForwardRecorded(attentionInput, attentionInput, attentionInput, mask);
+        var (attended, mask1) = Dropout1.ForwardRecorded(attention.Output);
+        var sum1 = Elementwise.Add(x, attended);                                         // x + Dropout(MultiHead(·))
+        var x1 = Options.NormFirst ? sum1 : Norm1.Forward(sum1);
+        var feedForward = FeedForward.ForwardRecorded(Options.NormFirst ? Norm2.Forward(x1) : x1);
+        var (fed, mask2) = Dropout2.ForwardRecorded(feedForward.Output);
+        var sum2 = Elementwise.Add(x1, fed);                                             // x₁ + Dropout(FFN(·))
+        var output = Options.NormFirst ? sum2 : Norm2.Forward(sum2);
+        return new EncoderLayerRecord(x, attentionInput, attention, mask1, sum1, x1, feedForward, mask2, sum2, output);
+    }
+
+    /// <summary>The backward pass: adds every parameter's gradient and returns ∂L/∂x.</summary>
+    /// <param name="record">From <see cref="ForwardRecorded"/>.</param>
+    /// <param name="outputGradient">∂L/∂output, [n × d_model].</param>
+    /// <returns>∂L/∂x, [n × d_model].</returns>
+    /// <remarks>The forward pass read backwards. A residual sum a + b passes its gradient to both a and b unchanged;
+    /// self-attention reads its input three times (query, key, value), so the three gradients add up.</remarks>
+    public Matrix<float> Backward(EncoderLayerRecord record, Matrix<float> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var dSum2 = Options.NormFirst ? outputGradient : Norm2.Backward(record.Sum2, outputGradient);        // through norm2 (post-norm)
+        var dFed = FeedForward.Backward(record.FeedForward, Dropout.Backward(record.Mask2, dSum2));        // through Dropout, FFN
+        var dX1 = Options.NormFirst ? dSum2 + Norm2.Backward(record.X1, dFed) : dSum2 + dFed;            // the residual x₁ + ·
+        var dSum1 = Options.NormFirst ? dX1 : Norm1.Backward(record.Sum1, dX1);                            // through norm1 (post-norm)
+        var attention = SelfAttention.Backward(record.Attention, Dropout.Backward(record.Mask1, dSum1));
+        var dAttentionInput = attention.Queries + attention.Keys + attention.Values;                       // x read three times
+        return dSum1 + (Options.NormFirst ? Norm1.Backward(record.Input, dAttentionInput) : dAttentionInput); // the residual x + ·
+    }
+
     /// <summary>Switches dropout on (training) or off (evaluation).</summary>
     /// <param name="training">True for training mode.</param>
     public void SetTraining(bool training) => Dropout1.Training = Dropout2.Training = FeedForward.Dropout.Training = training;
@@ -140,3 +178,17 @@ public sealed class EncoderLayer
         return attention;
     }
 }
+
+/// <summary>What <see cref="EncoderLayer.Backward"/> needs from the forward pass.</summary>
+/// <param name="Input">x.</param>
+/// <param name="AttentionInput">x (post-norm) or LN₁(x) (pre-norm).</param>
+/// <param name="Attention">The self-attention's record.</param>
+/// <param name="Mask1">The dropout mask after attention, or null.</param>
+/// <param name="Sum1">x + Dropout(attention).</param>
+/// <param name="X1">The sub-layer's result: LN₁(Sum1) (post-norm) or Sum1 (pre-norm).</param>
+/// <param name="FeedForward">The feed-forward network's record.</param>
+/// <param name="Mask2">The dropout mask after the feed-forward network, or null.</param>
+/// <param name="Sum2">x₁ + Dropout(FFN).</param>
+/// <param name="Output">The layer's output.</param>
+public sealed record EncoderLayerRecord(Matrix<float> Input, Matrix<float> AttentionInput, MultiHeadAttentionRecord Attention, Matrix<float>? Mask1,
+    Matrix<float> Sum1, Matrix<float> X1, FeedForwardRecord FeedForward, Matrix<float>? Mask2, Matrix<float> Sum2, Matrix<float> Output);
