@@ -477,6 +477,35 @@ output = output.detach()
 """, ["src", "dy", "output", "dsrc"] + ["grad:" + n for n in ENCODER_PARAMS], "layer")
 
 
+DECODER_PARAMS = ["self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight", "self_attn.out_proj.bias",
+                  "multihead_attn.in_proj_weight", "multihead_attn.in_proj_bias", "multihead_attn.out_proj.weight", "multihead_attn.out_proj.bias",
+                  "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias",
+                  "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias", "norm3.weight", "norm3.bias"]
+
+
+def decoder_layer_backward():
+    common = "d_model=8, nhead=2, dim_feedforward=16, dropout=0.0, batch_first=True"
+    for tag, extra, seed in [("post", "", 41), ("pre", ", norm_first=True", 42)]:
+        write_module(f"decoder_layer_backward_{tag}.json",
+                     f"Gradients of nn.TransformerDecoderLayer({common}{extra}): 4 target tokens under a causal mask, a memory of 6 "
+                     "tokens whose last is padded, from torch.autograd.",
+                     LAYER_SETUP + f"""
+torch.manual_seed({seed})
+layer = perturb(torch.nn.TransformerDecoderLayer({common}{extra}), {seed + 100})
+tgt, memory = torch.randn(1, 4, 8), torch.randn(1, 6, 8)
+tgt_mask = torch.nn.Transformer.generate_square_subsequent_mask(4)
+memory_key_padding_mask = torch.tensor([[False, False, False, False, False, True]])
+dy = torch.randn(4, 8)
+tgt_l, memory_l = tgt.clone().requires_grad_(True), memory.clone().requires_grad_(True)
+output = layer(tgt_l, memory_l, tgt_mask=tgt_mask, memory_key_padding_mask=memory_key_padding_mask)[0]
+output.backward(dy)
+dtgt, dmemory = tgt_l.grad[0].clone(), memory_l.grad[0].clone()
+for name, p in layer.named_parameters():
+    globals()["grad:" + name] = p.grad.clone()
+tgt, memory, output = tgt[0], memory[0], output.detach()
+""", ["tgt", "memory", "dy", "output", "dtgt", "dmemory"] + ["grad:" + n for n in DECODER_PARAMS], "layer")
+
+
 def full_transformer():
     ns = write_module("transformer_2x2.json",
                       "nn.Transformer(d_model=16, nhead=4, 2 encoder + 2 decoder layers, dim_feedforward=32, dropout 0, "
@@ -674,6 +703,7 @@ if __name__ == "__main__":
         for name in sys.argv[1:]:
             globals()[name]()
         sys.exit(0)
+    decoder_layer_backward()
     encoder_layer_backward()
     attention_backward()
     feed_forward_backward()

@@ -179,6 +179,54 @@ public sealed class DecoderLayer
         return result;
     }
 
+    /// <summary>The forward pass for training over the whole target (the readable path, dropout as set), keeping what
+    /// <see cref="Backward"/> needs.</summary>
+    /// <param name="x">[m × d_model], the embedded target.</param>
+    /// <param name="memory">[n × d_model], the encoder's output.</param>
+    /// <param name="targetMask">Self-attention mask fitting [m × m], usually causal.</param>
+    /// <param name="memoryMask">Cross-attention mask fitting [m × n].</param>
+    /// <returns>The record; its <see cref="DecoderLayerRecord.Output"/> is the layer's output.</returns>
+    public DecoderLayerRecord ForwardRecorded(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask = null, AttentionMask? memoryMask = null)
+    {
+        Check(x, memory, targetMask, memoryMask);
+        var selfInput = Options.NormFirst ? Norm1.Forward(x) : x;
+        var self = SelfAttention.ForwardRecorded(selfInput, selfInput, selfInput, targetMask);       // masked self-attention
+        var (selfAttended, mask1) = Dropout1.ForwardRecorded(self.Output);
+        var sum1 = Elementwise.Add(x, selfAttended);
+        var x1 = Options.NormFirst ? sum1 : Norm1.Forward(sum1);
+        var crossInput = Options.NormFirst ? Norm2.Forward(x1) : x1;
+        var cross = CrossAttention.ForwardRecorded(crossInput, memory, memory, memoryMask);          // attention over the memory
+        var (crossAttended, mask2) = Dropout2.ForwardRecorded(cross.Output);
+        var sum2 = Elementwise.Add(x1, crossAttended);
+        var x2 = Options.NormFirst ? sum2 : Norm2.Forward(sum2);
+        var feedForward = FeedForward.ForwardRecorded(Options.NormFirst ? Norm3.Forward(x2) : x2);
+        var (fed, mask3) = Dropout3.ForwardRecorded(feedForward.Output);
+        var sum3 = Elementwise.Add(x2, fed);
+        var output = Options.NormFirst ? sum3 : Norm3.Forward(sum3);
+        return new DecoderLayerRecord(x, self, mask1, sum1, x1, cross, mask2, sum2, x2, feedForward, mask3, sum3, output);
+    }
+
+    /// <summary>The backward pass: adds every parameter's gradient and returns ∂L/∂x and ∂L/∂memory.</summary>
+    /// <param name="record">From <see cref="ForwardRecorded"/>.</param>
+    /// <param name="outputGradient">∂L/∂output, [m × d_model].</param>
+    /// <returns>∂L/∂x [m × d_model] and ∂L/∂memory [n × d_model] (the memory is read as both keys and values).</returns>
+    public (Matrix<float> Input, Matrix<float> Memory) Backward(DecoderLayerRecord record, Matrix<float> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var pre = Options.NormFirst;
+        var dSum3 = pre ? outputGradient : Norm3.Backward(record.Sum3, outputGradient);
+        var dFed = FeedForward.Backward(record.FeedForward, Dropout.Backward(record.Mask3, dSum3));
+        var dX2 = dSum3 + (pre ? Norm3.Backward(record.X2, dFed) : dFed);                               // the residual x₂ + ·
+        var dSum2 = pre ? dX2 : Norm2.Backward(record.Sum2, dX2);
+        var cross = CrossAttention.Backward(record.Cross, Dropout.Backward(record.Mask2, dSum2));
+        var dX1 = dSum2 + (pre ? Norm2.Backward(record.X1, cross.Queries) : cross.Queries);              // the residual x₁ + ·
+        var dSum1 = pre ? dX1 : Norm1.Backward(record.Sum1, dX1);
+        var self = SelfAttention.Backward(record.Self, Dropout.Backward(record.Mask1, dSum1));
+        var dSelfInput = self.Queries + self.Keys + self.Values;                                          // x read three times
+        var dX = dSum1 + (pre ? Norm1.Backward(record.Input, dSelfInput) : dSelfInput);                  // the residual x + ·
+        return (dX, cross.Keys + cross.Values);                                                          // memory read twice
+    }
+
     internal void Check(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask)
     {
         Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
@@ -192,3 +240,21 @@ public sealed class DecoderLayer
     public void SetTraining(bool training) =>
         Dropout1.Training = Dropout2.Training = Dropout3.Training = FeedForward.Dropout.Training = training;
 }
+
+/// <summary>What <see cref="DecoderLayer.Backward"/> needs from the forward pass (see <see cref="EncoderLayerRecord"/> for the pattern).</summary>
+/// <param name="Input">x.</param>
+/// <param name="Self">The masked self-attention's record.</param>
+/// <param name="Mask1">Its dropout mask, or null.</param>
+/// <param name="Sum1">x + Dropout(self-attention).</param>
+/// <param name="X1">LN₁(Sum1) (post-norm) or Sum1 (pre-norm).</param>
+/// <param name="Cross">The cross-attention's record.</param>
+/// <param name="Mask2">Its dropout mask, or null.</param>
+/// <param name="Sum2">x₁ + Dropout(cross-attention).</param>
+/// <param name="X2">LN₂(Sum2) or Sum2.</param>
+/// <param name="FeedForward">The feed-forward network's record.</param>
+/// <param name="Mask3">Its dropout mask, or null.</param>
+/// <param name="Sum3">x₂ + Dropout(FFN).</param>
+/// <param name="Output">The layer's output.</param>
+public sealed record DecoderLayerRecord(Matrix<float> Input, MultiHeadAttentionRecord Self, Matrix<float>? Mask1, Matrix<float> Sum1, Matrix<float> X1,
+    MultiHeadAttentionRecord Cross, Matrix<float>? Mask2, Matrix<float> Sum2, Matrix<float> X2, FeedForwardRecord FeedForward, Matrix<float>? Mask3,
+    Matrix<float> Sum3, Matrix<float> Output);
