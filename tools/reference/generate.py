@@ -506,6 +506,41 @@ tgt, memory, output = tgt[0], memory[0], output.detach()
 """, ["tgt", "memory", "dy", "output", "dtgt", "dmemory"] + ["grad:" + n for n in DECODER_PARAMS], "layer")
 
 
+def transformer_backward():
+    ns, recorded = run(LAYER_SETUP + """
+torch.manual_seed(51)
+model = perturb(torch.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=2,
+                                     dim_feedforward=16, dropout=0.0, batch_first=True), 151)
+src, tgt = torch.randn(1, 6, 8), torch.randn(1, 4, 8)
+src_key_padding_mask = torch.tensor([[False, False, False, False, False, True]])
+tgt_mask = model.generate_square_subsequent_mask(4)
+dy = torch.randn(4, 8)
+src_l, tgt_l = src.clone().requires_grad_(True), tgt.clone().requires_grad_(True)
+output = model(src_l, tgt_l, tgt_mask=tgt_mask, src_key_padding_mask=src_key_padding_mask, memory_key_padding_mask=src_key_padding_mask)[0]
+output.backward(dy)
+dsrc, dtgt = src_l.grad[0].clone(), tgt_l.grad[0].clone()
+src, tgt, output = src[0], tgt[0], output.detach()
+""")
+    model = ns["model"]
+    tensors = {key: tensor_json(ns[key]) for key in ["src", "tgt", "dy", "output", "dsrc", "dtgt"]}
+    for name, p in model.named_parameters():
+        tensors["param:" + name] = tensor_json(p.detach())
+        tensors["grad:" + name] = tensor_json(p.grad)
+    fixture = {
+        "description": "Gradients of nn.Transformer(d_model 8, nhead 2, 2 + 2 layers, dim_feedforward 16, final norms): a padded source of 6, "
+                       "4 target tokens under a causal mask, from torch.autograd; every parameter's gradient as grad:{name}.",
+        "torch_version": torch.__version__,
+        "aten_cpu_capability": os.environ["ATEN_CPU_CAPABILITY"],
+        "torch_calls": recorded.splitlines(),
+        "tensors": tensors,
+    }
+    path = os.path.join(OUT, "transformer_backward.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(fixture, f, indent=1)
+        f.write("\n")
+    print("wrote", os.path.relpath(path))
+
+
 def full_transformer():
     ns = write_module("transformer_2x2.json",
                       "nn.Transformer(d_model=16, nhead=4, 2 encoder + 2 decoder layers, dim_feedforward=32, dropout 0, "
@@ -703,6 +738,7 @@ if __name__ == "__main__":
         for name in sys.argv[1:]:
             globals()[name]()
         sys.exit(0)
+    transformer_backward()
     decoder_layer_backward()
     encoder_layer_backward()
     attention_backward()

@@ -86,6 +86,43 @@ public sealed class TransformerDecoder
         Run(y, memory, targetMask, memoryMask, cache: null, weights: null).CopyTo(result);
     }
 
+    /// <summary>The forward pass for training over the whole target: every layer's record, and the final norm's input.</summary>
+    /// <param name="y">[m × d_model], the embedded target.</param>
+    /// <param name="memory">[n × d_model].</param>
+    /// <param name="targetMask">Self-attention mask fitting [m × m], usually causal.</param>
+    /// <param name="memoryMask">Cross-attention mask fitting [m × n].</param>
+    /// <returns>The records and the output.</returns>
+    public TransformerDecoderRecord ForwardRecorded(Matrix<float> y, Matrix<float> memory, AttentionMask? targetMask = null, AttentionMask? memoryMask = null)
+    {
+        Check(y, memory, targetMask, memoryMask);
+        var records = new List<DecoderLayerRecord>();
+        var h = y;
+        foreach (var layer in Layers)
+        {
+            records.Add(layer.ForwardRecorded(h, memory, targetMask, memoryMask));
+            h = records[^1].Output;                                                  // h = layer_i(h, memory)
+        }
+        return new TransformerDecoderRecord(records, h, Norm?.Forward(h) ?? h);
+    }
+
+    /// <summary>The backward pass: through the final norm, then the layers in reverse. Every layer reads the same memory,
+    /// so their memory gradients add up.</summary>
+    /// <param name="record">From <see cref="ForwardRecorded"/>.</param>
+    /// <param name="outputGradient">∂L/∂output, [m × d_model].</param>
+    /// <returns>∂L/∂y [m × d_model] and ∂L/∂memory [n × d_model].</returns>
+    public (Matrix<float> Input, Matrix<float> Memory) Backward(TransformerDecoderRecord record, Matrix<float> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var gradient = Norm?.Backward(record.BeforeNorm, outputGradient) ?? outputGradient;
+        Matrix<float>? memory = null;
+        for (var i = Layers.Count - 1; i >= 0; i--)
+        {
+            var (input, memoryGradient) = Layers[i].Backward(record.Layers[i], gradient);
+            (gradient, memory) = (input, memory is null ? memoryGradient : memory + memoryGradient);
+        }
+        return (gradient, memory ?? throw new InvalidOperationException("A decoder without layers does not read the memory."));
+    }
+
     private void Check(Matrix<float> y, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask)
     {
         Shapes.RequireColumns(y, nameof(y), Options.ModelDim, "d_model");
@@ -138,3 +175,9 @@ public sealed class TransformerDecoder
         }
     }
 }
+
+/// <summary>What <see cref="TransformerDecoder.Backward"/> needs: each layer's record and the final norm's input.</summary>
+/// <param name="Layers">The layers' records, first layer first.</param>
+/// <param name="BeforeNorm">The last layer's output, which the final norm (if any) normalised.</param>
+/// <param name="Output">The decoder's output.</param>
+public sealed record TransformerDecoderRecord(IReadOnlyList<DecoderLayerRecord> Layers, Matrix<float> BeforeNorm, Matrix<float> Output);

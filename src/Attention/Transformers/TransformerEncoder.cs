@@ -83,6 +83,38 @@ public sealed class TransformerEncoder
         Forward(x, mask).CopyTo(result);
     }
 
+    /// <summary>The forward pass for training: every layer's record, and the final norm's input.</summary>
+    /// <param name="x">[n × d_model].</param>
+    /// <param name="mask">Optional mask fitting [n × n].</param>
+    /// <returns>The records, in layer order, and the memory.</returns>
+    public TransformerEncoderRecord ForwardRecorded(Matrix<float> x, AttentionMask? mask = null)
+    {
+        Check(x, mask);
+        var records = new List<EncoderLayerRecord>();
+        var h = x;
+        foreach (var layer in Layers)
+        {
+            records.Add(layer.ForwardRecorded(h, mask));
+            h = records[^1].Output;                                                  // h = layer_i(h)
+        }
+        return new TransformerEncoderRecord(records, h, Norm?.Forward(h) ?? h);
+    }
+
+    /// <summary>The backward pass: through the final norm, then the layers in reverse; returns ∂L/∂x.</summary>
+    /// <param name="record">From <see cref="ForwardRecorded"/>.</param>
+    /// <param name="outputGradient">∂L/∂memory, [n × d_model].</param>
+    /// <returns>∂L/∂x, [n × d_model].</returns>
+    public Matrix<float> Backward(TransformerEncoderRecord record, Matrix<float> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var gradient = Norm?.Backward(record.BeforeNorm, outputGradient) ?? outputGradient;
+        for (var i = Layers.Count - 1; i >= 0; i--)
+        {
+            gradient = Layers[i].Backward(record.Layers[i], gradient);               // layer N first
+        }
+        return gradient;
+    }
+
     private void Check(Matrix<float> x, AttentionMask? mask)
     {
         Shapes.RequireColumns(x, nameof(x), Options.ModelDim, "d_model");
@@ -99,3 +131,9 @@ public sealed class TransformerEncoder
         }
     }
 }
+
+/// <summary>What <see cref="TransformerEncoder.Backward"/> needs: each layer's record and the final norm's input.</summary>
+/// <param name="Layers">The layers' records, first layer first.</param>
+/// <param name="BeforeNorm">The last layer's output, which the final norm (if any) normalised.</param>
+/// <param name="Output">The memory.</param>
+public sealed record TransformerEncoderRecord(IReadOnlyList<EncoderLayerRecord> Layers, Matrix<float> BeforeNorm, Matrix<float> Output);
