@@ -1,6 +1,7 @@
 // "Attention Is All You Need", §3.4: "we use learned embeddings to convert the input tokens … to vectors of dimension d_model."
 // An embedding is a lookup table: row i of the weight matrix is the vector of token i.
 using Attention.Randomness;
+using Attention.Training;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Layers;
@@ -19,6 +20,7 @@ public sealed class Embedding
     {
         ArgumentNullException.ThrowIfNull(generator);
         Weight = generator.Randn(vocabularySize, dimension);
+        WeightParameter = new Parameter("weight", Weight);
     }
 
     /// <summary>Creates a table drawn from N(0, 1) as <c>torch.manual_seed(seed); torch.nn.Embedding(vocabularySize, dimension)</c>.</summary>
@@ -36,7 +38,11 @@ public sealed class Embedding
     {
         ArgumentNullException.ThrowIfNull(weight);
         Weight = weight.Clone();
+        WeightParameter = new Parameter("weight", Weight);
     }
+
+    /// <summary>The table as a trainable parameter (<c>weight</c>): its value is <see cref="Weight"/> itself.</summary>
+    public Parameter WeightParameter { get; }
 
     /// <summary>The table, [vocab × d]; PyTorch's <c>weight</c>. Mutable, as a trainable parameter is.</summary>
     public Matrix<float> Weight { get; }
@@ -71,5 +77,24 @@ public sealed class Embedding
             result.SetRow(row, Weight.Row(id));
         }
         return result;
+    }
+
+    /// <summary>The backward pass of <see cref="Forward"/>: row r of ∂L/∂output is added to the gradient of the row of
+    /// token ids[r] (a token that occurs twice collects both); rows of unused tokens get nothing.</summary>
+    /// <param name="ids">The ids given to <see cref="Forward"/>.</param>
+    /// <param name="outputGradient">∂L/∂output, [n × d].</param>
+    public void Backward(IReadOnlyList<int> ids, Matrix<float> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        Shapes.RequireShape(outputGradient, nameof(outputGradient), ids.Count, Dimension, "one row per id");
+        for (var row = 0; row < ids.Count; row++)
+        {
+            var id = ids[row];
+            if (id < 0 || id >= VocabularySize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} (position {row}) is outside the embedding table of {VocabularySize} tokens.");
+            }
+            WeightParameter.Gradient.SetRow(id, WeightParameter.Gradient.Row(id) + outputGradient.Row(row));   // scatter-add
+        }
     }
 }

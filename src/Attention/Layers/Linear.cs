@@ -58,7 +58,7 @@ public sealed class Linear
     {
     }
 
-    private Linear(Matrix<float> weight, Vector<float>? bias, bool copy)
+    private Linear(Matrix<float> weight, Vector<float>? bias, bool copy, Parameter? sharedWeight = null)
     {
         ArgumentNullException.ThrowIfNull(weight);
         if (bias is not null && bias.Count != weight.RowCount)
@@ -68,6 +68,7 @@ public sealed class Linear
         Weight = copy ? weight.Clone() : weight;
         Bias = copy ? bias?.Clone() : bias;
         (WeightParameter, BiasParameter) = Parameters(Weight, Bias);
+        WeightParameter = sharedWeight ?? WeightParameter;
     }
 
     /// <summary>W as a trainable parameter (<c>weight</c>): its value is <see cref="Weight"/> itself.</summary>
@@ -131,7 +132,8 @@ public sealed class Linear
     }
 
     /// <summary>A layer that uses <paramref name="weight"/> itself, not a copy: weight tying (the LM head sharing the embedding).</summary>
-    internal static Linear Sharing(Matrix<float> weight, Vector<float>? bias) => new(weight, bias, copy: false);
+    /// <remarks>The layer shares the parameter too, so the gradients of both uses add up in one place.</remarks>
+    internal static Linear Sharing(Parameter weight, Vector<float>? bias) => new(weight.Value, bias, copy: false, weight);
 
     /// <summary>y = x·Wᵀ + b.</summary>
     /// <param name="x">[n × in], one row per token.</param>

@@ -37,7 +37,7 @@ public sealed class Transformer
         Encoder = new TransformerEncoder(options, generator);
         Decoder = new TransformerDecoder(options, generator);
         LmHead = options.TieOutputToEmbedding
-            ? Linear.Sharing(TargetEmbedding.Weight, Vector<float>.Build.Dense(options.TargetVocabularySize))
+            ? Linear.Sharing(TargetEmbedding.WeightParameter, Vector<float>.Build.Dense(options.TargetVocabularySize))
             : new Linear(options.ModelDim, options.TargetVocabularySize, generator);
         EmbeddingDropout = new Dropout(options.Dropout, generator);
     }
@@ -157,7 +157,7 @@ public sealed class Transformer
             ? new LearnedPositionalEncoding(StateDict.Matrix(state, "positional_encoding.weight", options.MaxPositions, options.ModelDim))
             : new SinusoidalPositionalEncoding(options.ModelDim, options.MaxPositions);
         var lmHead = options.TieOutputToEmbedding
-            ? Linear.Sharing(target.Weight, StateDict.Vector(state, "lm_head.bias", options.TargetVocabularySize))
+            ? Linear.Sharing(target.WeightParameter, StateDict.Vector(state, "lm_head.bias", options.TargetVocabularySize))
             : Linear.FromStateDict(state, "lm_head.", options.ModelDim, options.TargetVocabularySize);
         return new Transformer(options,
             new Embedding(StateDict.Matrix(state, "source_embedding.weight", options.SourceVocabularySize, options.ModelDim)),
@@ -252,6 +252,54 @@ public sealed class Transformer
     /// <returns>[m × target vocab]; row i scores the token that follows target[0..i].</returns>
     public Matrix<float> Forward(IReadOnlyList<int> source, IReadOnlyList<int> target) => LmHead.Forward(Decode(target, Encode(source)));
 
+    /// <summary>The forward pass for training on one sentence pair: the logits and what <see cref="Backward"/> needs.</summary>
+    /// <param name="source">n source ids.</param>
+    /// <param name="target">m target ids, shifted right (<c>&lt;sos&gt;</c> first).</param>
+    /// <param name="sourceMask">Optional source key-padding mask (used by the encoder's self-attention and by cross-attention).</param>
+    /// <returns>The record; its <see cref="TransformerRecord.Logits"/> are [m × target vocab].</returns>
+    public TransformerRecord ForwardRecorded(IReadOnlyList<int> source, IReadOnlyList<int> target, AttentionMask? sourceMask = null)
+    {
+        var (sourceEmbedded, sourceDropout) = EmbedRecorded(SourceEmbedding, source);
+        var encoded = Encoder.ForwardRecorded(sourceEmbedded, sourceMask);                           // memory
+        var (targetEmbedded, targetDropout) = EmbedRecorded(TargetEmbedding, target);
+        var decoded = Decoder.ForwardRecorded(targetEmbedded, encoded.Output, AttentionMask.Causal, sourceMask);
+        return new TransformerRecord(source, target, sourceDropout, encoded, targetDropout, decoded, LmHead.Forward(decoded.Output));
+    }
+
+    /// <summary>The backward pass: from ∂L/∂logits, every parameter's gradient (tied weights collect both uses).</summary>
+    /// <param name="record">From <see cref="ForwardRecorded"/>.</param>
+    /// <param name="logitsGradient">∂L/∂logits, [m × target vocab], e.g. from <see cref="Training.CrossEntropyLoss.Backward"/>.</param>
+    public void Backward(TransformerRecord record, Matrix<float> logitsGradient)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var dDecoded = LmHead.Backward(record.Decoder.Output, logitsGradient);                      // through the LM head
+        var (dTarget, dMemory) = Decoder.Backward(record.Decoder, dDecoded);
+        var dSource = Encoder.Backward(record.Encoder, dMemory);                                     // the memory's gradient flows on
+        EmbedBackward(TargetEmbedding, record.Target, record.TargetDropout, dTarget);
+        EmbedBackward(SourceEmbedding, record.Source, record.SourceDropout, dSource);
+    }
+
+    private (Matrix<float> Embedded, Matrix<float>? DropoutMask) EmbedRecorded(Embedding embedding, IReadOnlyList<int> ids)
+    {
+        var x = embedding.Forward(ids);
+        if (Options.ScaleEmbeddings)
+        {
+            x = x * MathF.Sqrt(Options.ModelDim);                                                    // ·√d_model
+        }
+        return EmbeddingDropout.ForwardRecorded(Positions.Forward(x, 0));                           // + PE, dropout
+    }
+
+    /// <summary>Back through dropout, the positions (learned ones get the gradient of every position) and the scale.</summary>
+    private void EmbedBackward(Embedding embedding, IReadOnlyList<int> ids, Matrix<float>? dropoutMask, Matrix<float> gradient)
+    {
+        gradient = Dropout.Backward(dropoutMask, gradient);
+        if (Positions is LearnedPositionalEncoding learned)
+        {
+            learned.Table.Backward([.. Enumerable.Range(0, ids.Count)], gradient);                  // x + P[0..n): P gets ∂L/∂x
+        }
+        embedding.Backward(ids, Options.ScaleEmbeddings ? gradient * MathF.Sqrt(Options.ModelDim) : gradient);
+    }
+
     /// <summary>Switches dropout on (training) or off (evaluation, the default) everywhere.</summary>
     /// <param name="training">True for training mode.</param>
     public void SetTraining(bool training)
@@ -261,3 +309,14 @@ public sealed class Transformer
         Decoder.SetTraining(training);
     }
 }
+
+/// <summary>What <see cref="Transformer.Backward"/> needs from the forward pass.</summary>
+/// <param name="Source">The source ids.</param>
+/// <param name="Target">The target ids.</param>
+/// <param name="SourceDropout">The dropout mask on the embedded source, or null.</param>
+/// <param name="Encoder">The encoder stack's record.</param>
+/// <param name="TargetDropout">The dropout mask on the embedded target, or null.</param>
+/// <param name="Decoder">The decoder stack's record.</param>
+/// <param name="Logits">[m × target vocab].</param>
+public sealed record TransformerRecord(IReadOnlyList<int> Source, IReadOnlyList<int> Target, Matrix<float>? SourceDropout, TransformerEncoderRecord Encoder,
+    Matrix<float>? TargetDropout, TransformerDecoderRecord Decoder, Matrix<float> Logits);
