@@ -4,6 +4,7 @@ using Attention.Layers;
 using Attention.Mechanisms;
 using Attention.Randomness;
 using Attention.Serialization;
+using Attention.Training;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Transformers;
@@ -277,6 +278,39 @@ public sealed class Transformer
         var dSource = Encoder.Backward(record.Encoder, dMemory);                                     // the memory's gradient flows on
         EmbedBackward(TargetEmbedding, record.Target, record.TargetDropout, dTarget);
         EmbedBackward(SourceEmbedding, record.Source, record.SourceDropout, dSource);
+    }
+
+    /// <summary>Every trainable parameter once (a tied LM head's weight is the target embedding's): what an optimizer,
+    /// gradient clipping and <c>ZeroGradients</c> walk.</summary>
+    /// <returns>The parameters: embeddings, learned positions, encoder, decoder, LM head.</returns>
+    public IReadOnlyList<Parameter> Parameters()
+    {
+        var all = new List<Parameter> { SourceEmbedding.WeightParameter, TargetEmbedding.WeightParameter };
+        if (Positions is LearnedPositionalEncoding learned)
+        {
+            all.Add(learned.Table.WeightParameter);
+        }
+        foreach (var layer in Encoder.Layers)
+        {
+            all.AddRange(Of(layer.SelfAttention).Concat(Of(layer.FeedForward.Linear1, layer.FeedForward.Linear2)).Concat(Of(layer.Norm1, layer.Norm2)));
+        }
+        all.AddRange(Encoder.Norm is null ? [] : Of(Encoder.Norm));
+        foreach (var layer in Decoder.Layers)
+        {
+            all.AddRange(Of(layer.SelfAttention).Concat(Of(layer.CrossAttention)).Concat(Of(layer.FeedForward.Linear1, layer.FeedForward.Linear2))
+                .Concat(Of(layer.Norm1, layer.Norm2, layer.Norm3)));
+        }
+        all.AddRange(Decoder.Norm is null ? [] : Of(Decoder.Norm));
+        all.AddRange(Of(LmHead));
+        return [.. all.Distinct()];                                                                  // the tied weight once
+
+        static IEnumerable<Parameter> Of(params object[] layers) => layers.SelectMany<object, Parameter>(layer => layer switch
+        {
+            MultiHeadAttention a => Of(a.QueryProjection, a.KeyProjection, a.ValueProjection, a.OutputProjection),
+            Linear l => l.NamedParameters().Select(p => p.Parameter),
+            LayerNorm n => n.NamedParameters().Select(p => p.Parameter),
+            _ => throw new ArgumentException($"No parameters known for {layer.GetType().Name}.", nameof(layers)),
+        });
     }
 
     private (Matrix<float> Embedded, Matrix<float>? DropoutMask) EmbedRecorded(Embedding embedding, IReadOnlyList<int> ids)
