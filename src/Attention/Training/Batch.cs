@@ -1,0 +1,78 @@
+// A batch is a list of sentence pairs of different lengths. Each pair runs through the model on its own (no padding is
+// needed), and the batch's loss is the mean over every real target token of the batch, exactly as PyTorch averages a
+// padded batch whose padding labels are ignore_index:
+//   L = Σ_pairs Σ_tokens loss_t / (number of real target tokens in the batch)
+// so the batch's gradient is the sum of each pair's gradient of its summed token losses, divided by that count.
+using Attention.Transformers;
+
+namespace Attention.Training;
+
+/// <summary>One training example: the source ids and the target ids (ending with <c>&lt;eos&gt;</c> if the vocabulary has one).</summary>
+/// <param name="Source">Source token ids, at least one.</param>
+/// <param name="Target">Target token ids, at least one: the decoder reads <c>&lt;sos&gt;</c> + Target[..^1] and must predict Target.</param>
+public sealed record SentencePair(IReadOnlyList<int> Source, IReadOnlyList<int> Target);
+
+/// <summary>A batch's forward and backward passes, summed sentence by sentence.</summary>
+public static class Batch
+{
+    /// <summary>Runs every pair forward and backward, adding the batch's gradient into the model's parameters, and
+    /// returns the batch's loss (the mean over its real target tokens).</summary>
+    /// <param name="model">The model; its parameters' gradients grow by the batch's gradient.</param>
+    /// <param name="pairs">The batch.</param>
+    /// <param name="loss">The loss (its ignore index and label smoothing are used; the reduction is the batch mean).</param>
+    /// <param name="startToken">The id of <c>&lt;sos&gt;</c>, the decoder's first input.</param>
+    /// <returns>The batch's loss.</returns>
+    /// <exception cref="ArgumentException">A pair has an empty sentence or an id outside its vocabulary, or no target token
+    /// counts; checked for every pair before any gradient changes.</exception>
+    public static float ForwardBackward(Transformer model, IReadOnlyList<SentencePair> pairs, CrossEntropyLoss loss, int startToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(loss);
+        var tokens = Check(model, pairs, loss, startToken);
+        var summed = new CrossEntropyLoss(loss.IgnoreIndex, loss.LabelSmoothing, LossReduction.Sum);
+        var total = 0.0;
+        foreach (var pair in pairs)
+        {
+            var record = model.ForwardRecorded(pair.Source, [startToken, .. pair.Target.Take(pair.Target.Count - 1)]);   // shifted right
+            total += summed.Forward(record.Logits, pair.Target).Loss;
+            model.Backward(record, summed.Backward(record.Logits, pair.Target) / tokens);                               // ∂L/∂logits of the batch mean
+        }
+        return (float)(total / tokens);
+    }
+
+    /// <summary>The number of target tokens that count, after checking every pair.</summary>
+    private static int Check(Transformer model, IReadOnlyList<SentencePair> pairs, CrossEntropyLoss loss, int startToken)
+    {
+        var (sourceVocabulary, targetVocabulary) = (model.Options.SourceVocabularySize, model.Options.TargetVocabularySize);
+        if (startToken < 0 || startToken >= targetVocabulary)
+        {
+            throw new ArgumentOutOfRangeException(nameof(startToken), startToken, $"The start token is not an id of the target vocabulary of {targetVocabulary}.");
+        }
+        var tokens = 0;
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            var (source, target) = (pairs[i]?.Source, pairs[i]?.Target);
+            if (source is null || target is null || source.Count == 0 || target.Count == 0)
+            {
+                throw new ArgumentException($"Pair {i} has an empty (or missing) source or target sentence; every sentence needs at least one token.", nameof(pairs));
+            }
+            foreach (var id in source)
+            {
+                if (id < 0 || id >= sourceVocabulary)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(pairs), id, $"Pair {i}: source id {id} is outside the source vocabulary of {sourceVocabulary}.");
+                }
+            }
+            foreach (var id in target)
+            {
+                if (id != loss.IgnoreIndex && (id < 0 || id >= targetVocabulary))
+                {
+                    throw new ArgumentOutOfRangeException(nameof(pairs), id, $"Pair {i}: target id {id} is outside the target vocabulary of {targetVocabulary}.");
+                }
+            }
+            tokens += target.Count(id => id != loss.IgnoreIndex);
+        }
+        return tokens > 0 ? tokens : throw new ArgumentException("No target token of the batch counts (all are the ignore index): the mean over no tokens is 0/0.", nameof(pairs));
+    }
+}
