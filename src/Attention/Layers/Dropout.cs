@@ -54,23 +54,7 @@ public sealed class Dropout
     /// <summary>Applies dropout in training mode.</summary>
     /// <param name="x">[n × d]; not modified.</param>
     /// <returns>x itself when not training or p = 0; otherwise a new [n × d] with dropped entries zero and the rest scaled by 1/(1 − p).</returns>
-    public Matrix<float> Forward(Matrix<float> x)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        if (!Training || Probability == 0.0f)
-        {
-            return x;
-        }
-        var scale = 1.0f / (1.0f - Probability);
-        var draws = new float[x.RowCount * x.ColumnCount];
-        (FlowGenerator.Value ?? _generator).Rand(draws);   // one draw per entry, column by column, in one call (so one lock)
-        var values = x.ToColumnMajorArray();
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = draws[i] < Probability ? 0.0f : values[i] * scale;
-        }
-        return Matrix<float>.Build.Dense(x.RowCount, x.ColumnCount, values);
-    }
+    public Matrix<float> Forward(Matrix<float> x) => ForwardRecorded(x).Output;
 
     /// <summary>The same as <see cref="Forward"/>, also returning the mask its backward pass needs: each entry 0 (dropped)
     /// or 1/(1 − p) (kept); null when the layer is the identity.</summary>
@@ -84,10 +68,15 @@ public sealed class Dropout
             return (x, null);
         }
         var scale = 1.0f / (1.0f - Probability);
-        var draws = new float[x.RowCount * x.ColumnCount];
-        (FlowGenerator.Value ?? _generator).Rand(draws);
-        var mask = Matrix<float>.Build.Dense(x.RowCount, x.ColumnCount, [.. draws.Select(u => u < Probability ? 0.0f : scale)]);
-        return (x.PointwiseMultiply(mask), mask);
+        var mask = new float[x.RowCount * x.ColumnCount];
+        (FlowGenerator.Value ?? _generator).Rand(mask);     // one draw per entry, column by column, in one call (so one lock)
+        var values = x.ToColumnMajorArray();
+        for (var i = 0; i < values.Length; i++)
+        {
+            mask[i] = mask[i] < Probability ? 0.0f : scale;                  // u < p drops
+            values[i] = mask[i] == 0.0f ? 0.0f : values[i] * scale;         // a dropped entry is 0, whatever it held
+        }
+        return (Matrix<float>.Build.Dense(x.RowCount, x.ColumnCount, values), Matrix<float>.Build.Dense(x.RowCount, x.ColumnCount, mask));
     }
 
     /// <summary>The backward pass: ∂L/∂x = ∂L/∂y ⊙ mask (the identity when there was no mask).</summary>

@@ -196,10 +196,11 @@ public sealed class Decoding
                 logits[suppressed] = float.NegativeInfinity;
             }
         }
-        if (!logits.Any(l => l > float.NegativeInfinity) || logits.Any(float.IsNaN))
+        var hasNaN = logits.Any(float.IsNaN);
+        if (hasNaN || !logits.Any(l => l > float.NegativeInfinity))
         {
             throw new InvalidOperationException(
-                $"At step {tokens.Count - 1} the model's logits are {(logits.Any(float.IsNaN) ? "NaN" : "all −∞ after suppression")}: there is no distribution to decode from. Check the model's weights.");
+                $"At step {tokens.Count - 1} the model's logits are {(hasNaN ? "NaN" : "all −∞ after suppression")}: there is no distribution to decode from. Check the model's weights.");
         }
         var probabilities = Softmax(logits, sampling?.Temperature ?? 1.0f);
         if (sampling is not null)
