@@ -16,11 +16,18 @@ public sealed class Embedding
     /// <param name="vocabularySize">Number of rows (tokens), at least 1.</param>
     /// <param name="dimension">Length d of each vector, at least 1.</param>
     /// <param name="generator">The random source; advanced by vocab·d values (plus 16 if that is not a multiple of 16), as in PyTorch.</param>
-    public Embedding(int vocabularySize, int dimension, TorchGenerator generator)
+    /// <param name="paddingIndex">PyTorch's <c>padding_idx</c>: that row is set to zero after the draw and never gets a
+    /// gradient, so a padding token stays the zero vector through training. Null for none.</param>
+    public Embedding(int vocabularySize, int dimension, TorchGenerator generator, int? paddingIndex = null)
     {
         ArgumentNullException.ThrowIfNull(generator);
         Weight = generator.Randn(vocabularySize, dimension);
         WeightParameter = new Parameter("weight", Weight);
+        PaddingIndex = CheckPadding(paddingIndex, vocabularySize);
+        if (PaddingIndex is { } pad)
+        {
+            Weight.ClearRow(pad);                                   // torch: weight[padding_idx].fill_(0) in reset_parameters
+        }
     }
 
     /// <summary>Creates a table drawn from N(0, 1) as <c>torch.manual_seed(seed); torch.nn.Embedding(vocabularySize, dimension)</c>.</summary>
@@ -34,12 +41,23 @@ public sealed class Embedding
 
     /// <summary>Creates a table holding a copy of <paramref name="weight"/>.</summary>
     /// <param name="weight">[vocab × d], row i being the vector of token i.</param>
-    public Embedding(Matrix<float> weight)
+    /// <param name="paddingIndex">PyTorch's <c>padding_idx</c>: that row gets no gradient. Its values are kept as given,
+    /// as <c>nn.Embedding.from_pretrained(weight, padding_idx=…)</c> keeps them. Null for none.</param>
+    public Embedding(Matrix<float> weight, int? paddingIndex = null)
     {
         ArgumentNullException.ThrowIfNull(weight);
         Weight = weight.Clone();
         WeightParameter = new Parameter("weight", Weight);
+        PaddingIndex = CheckPadding(paddingIndex, weight.RowCount);
     }
+
+    /// <summary>PyTorch's <c>padding_idx</c>: the row that gets no gradient (zero at initialisation), or null.</summary>
+    public int? PaddingIndex { get; }
+
+    private static int? CheckPadding(int? paddingIndex, int vocabularySize) =>
+        paddingIndex is not { } pad || (pad >= 0 && pad < vocabularySize)
+            ? paddingIndex
+            : throw new ArgumentOutOfRangeException(nameof(paddingIndex), pad, $"The padding index must be a row of the table, 0 to {vocabularySize - 1}.");
 
     /// <summary>The table as a trainable parameter (<c>weight</c>): its value is <see cref="Weight"/> itself.</summary>
     public Parameter WeightParameter { get; }
@@ -80,7 +98,7 @@ public sealed class Embedding
     }
 
     /// <summary>The backward pass of <see cref="Forward"/>: row r of ∂L/∂output is added to the gradient of the row of
-    /// token ids[r] (a token that occurs twice collects both); rows of unused tokens get nothing.</summary>
+    /// token ids[r] (a token that occurs twice collects both); rows of unused tokens, and the padding row, get nothing.</summary>
     /// <param name="ids">The ids given to <see cref="Forward"/>.</param>
     /// <param name="outputGradient">∂L/∂output, [n × d].</param>
     public void Backward(IReadOnlyList<int> ids, Matrix<float> outputGradient)
@@ -94,7 +112,10 @@ public sealed class Embedding
             {
                 throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} (position {row}) is outside the embedding table of {VocabularySize} tokens.");
             }
-            WeightParameter.Gradient.SetRow(id, WeightParameter.Gradient.Row(id) + outputGradient.Row(row));   // scatter-add
+            if (id != PaddingIndex)
+            {
+                WeightParameter.Gradient.SetRow(id, WeightParameter.Gradient.Row(id) + outputGradient.Row(row));   // scatter-add
+            }
         }
     }
 }

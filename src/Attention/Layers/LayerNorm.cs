@@ -37,8 +37,8 @@ public sealed class LayerNorm
         Gain = gain.Clone();
         Bias = bias.Clone();
         Epsilon = epsilon;
-        GainParameter = new Parameter("weight", Matrix<float>.Build.Dense(1, Gain.Count, Gain.AsArray()!));
-        BiasParameter = new Parameter("bias", Matrix<float>.Build.Dense(1, Bias.Count, Bias.AsArray()!));
+        GainParameter = new Parameter("weight", Matrix<float>.Build.Dense(1, Gain.Count, Gain.AsArray()!), isVector: true);
+        BiasParameter = new Parameter("bias", Matrix<float>.Build.Dense(1, Bias.Count, Bias.AsArray()!), isVector: true);
     }
 
     /// <summary>γ as a trainable parameter (PyTorch's <c>weight</c>, [1 × d]) sharing <see cref="Gain"/>'s values.</summary>

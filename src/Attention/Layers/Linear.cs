@@ -91,7 +91,7 @@ public sealed class Linear
 
     private static (Parameter, Parameter?) Parameters(Matrix<float> weight, Vector<float>? bias) =>
         (new Parameter("weight", weight),
-         bias is null ? null : new Parameter("bias", Matrix<float>.Build.Dense(1, bias.Count, bias.AsArray() ?? throw new ArgumentException("The bias must be a dense vector.", nameof(bias)))));
+         bias is null ? null : new Parameter("bias", Matrix<float>.Build.Dense(1, bias.Count, bias.AsArray() ?? throw new ArgumentException("The bias must be a dense vector.", nameof(bias))), isVector: true));
 
     /// <summary>W, [out × in]; PyTorch's <c>weight</c>.</summary>
     public Matrix<float> Weight { get; }

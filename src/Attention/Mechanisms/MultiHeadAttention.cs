@@ -8,6 +8,7 @@ using Attention.Kernels;
 using Attention.Layers;
 using Attention.Randomness;
 using Attention.Serialization;
+using Attention.Training;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Mechanisms;
@@ -33,7 +34,8 @@ public sealed class MultiHeadAttention
     /// <param name="keyDim">kdim, the width of key inputs (default E).</param>
     /// <param name="valueDim">vdim, the width of value inputs (default E).</param>
     /// <param name="bias">Whether the projections add biases.</param>
-    public MultiHeadAttention(int modelDim, int headCount, TorchGenerator generator, int? keyDim = null, int? valueDim = null, bool bias = true)
+    /// <param name="dropout">PyTorch's <c>dropout</c>: the probability of dropping an attention weight in training (no draw at construction).</param>
+    public MultiHeadAttention(int modelDim, int headCount, TorchGenerator generator, int? keyDim = null, int? valueDim = null, bool bias = true, float dropout = 0)
     {
         CheckHeads(modelDim, headCount);
         ArgumentNullException.ThrowIfNull(generator);
@@ -60,6 +62,7 @@ public sealed class MultiHeadAttention
         KeyProjection = new Linear(wk, zeros);
         ValueProjection = new Linear(wv, zeros);
         OutputProjection.Bias?.Clear();
+        AttentionDropout = new Dropout(dropout, generator);
     }
 
     /// <summary>Creates a layer initialised as <c>torch.manual_seed(seed); torch.nn.MultiheadAttention(modelDim, headCount, …)</c>.</summary>
@@ -74,6 +77,16 @@ public sealed class MultiHeadAttention
     private MultiHeadAttention(int headCount, Linear query, Linear key, Linear value, Linear output)
     {
         (HeadCount, QueryProjection, KeyProjection, ValueProjection, OutputProjection) = (headCount, query, key, value, output);
+        AttentionDropout = new Dropout(0, new TorchGenerator(0));
+    }
+
+    /// <summary>Dropout on each head's attention weights, PyTorch's <c>dropout</c> argument: in training,
+    /// head_i = Dropout(softmax(Q_i·K_iᵀ/√d_k))·V_i. Probability 0 (the default) or evaluation mode leaves it out.</summary>
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public Dropout AttentionDropout
+    {
+        get;
+        set => field = value ?? throw new ArgumentNullException(nameof(value));
     }
 
     /// <summary>h, the number of heads.</summary>
@@ -190,6 +203,36 @@ public sealed class MultiHeadAttention
         return state;
     }
 
+    /// <summary>The trainable parameters in PyTorch's state_dict order, named after the part of PyTorch's tensor each one
+    /// is: W_Q, W_K, W_V are <c>in_proj_weight[0:E]</c>, <c>[E:2E]</c>, <c>[2E:3E]</c> (Python's row slices; or
+    /// <c>q_proj_weight</c>, <c>k_proj_weight</c>, <c>v_proj_weight</c> when kdim or vdim differ from E), then
+    /// <c>in_proj_bias[0:E]</c> …, <c>out_proj.weight</c>, <c>out_proj.bias</c>. <see cref="ToStateDict"/> stacks the
+    /// slices back into PyTorch's tensors.</summary>
+    /// <param name="prefix">E.g. <c>"encoder.layers.0.self_attn."</c>.</param>
+    /// <returns>Name and parameter pairs.</returns>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "")
+    {
+        var e = ModelDim;
+        var stacked = KeyDim == e && ValueDim == e;
+        var projections = new[] { QueryProjection, KeyProjection, ValueProjection };
+        string[] letters = ["q", "k", "v"];
+        for (var i = 0; i < 3; i++)
+        {
+            yield return (stacked ? $"{prefix}in_proj_weight[{i * e}:{(i + 1) * e}]" : $"{prefix}{letters[i]}_proj_weight", projections[i].WeightParameter);
+        }
+        for (var i = 0; i < 3; i++)
+        {
+            if (projections[i].BiasParameter is { } bias)
+            {
+                yield return ($"{prefix}in_proj_bias[{i * e}:{(i + 1) * e}]", bias);
+            }
+        }
+        foreach (var named in OutputProjection.NamedParameters(prefix + "out_proj."))
+        {
+            yield return named;
+        }
+    }
+
     /// <summary>Writes the parameters under PyTorch's names with <paramref name="prefix"/> (see <see cref="ToStateDict"/>).</summary>
     /// <param name="state">The dictionary to add to.</param>
     /// <param name="prefix">E.g. <c>"encoder.layers.0.self_attn."</c>.</param>
@@ -222,7 +265,7 @@ public sealed class MultiHeadAttention
     public MultiHeadAttentionOutput Forward(Matrix<float> query, Matrix<float> key, Matrix<float> value, AttentionMask? mask = null, bool needWeights = true)
     {
         CheckInputs(query, key, value, mask);
-        if (!needWeights && FastPath.Applies())
+        if (!needWeights && FastPath.Applies(AttentionDropout))
         {
             return new MultiHeadAttentionOutput(FastPath.Attention(this, query, key, value, mask, Storage.NewMatrix(query.RowCount, ModelDim)), null, null);
         }
@@ -242,7 +285,7 @@ public sealed class MultiHeadAttention
     {
         CheckInputs(query, key, value, mask);
         Shapes.RequireShape(result, nameof(result), query.RowCount, ModelDim, "one row per query token");
-        if (FastPath.Applies())
+        if (FastPath.Applies(AttentionDropout))
         {
             FastPath.Attention(this, query, key, value, mask, result);   // the same steps over reused scratch memory (Inference/FastPath.cs)
             return;
@@ -268,10 +311,14 @@ public sealed class MultiHeadAttention
         {
             var (qh, kh, vh) = (Head(q, h), Head(k, h), Head(v, h));       // Q_i, K_i, V_i   [n × d_k], [m × d_k], [m × d_v]
             Matrix<float> head;
-            if (weights is not null)
+            if (weights is not null || !AttentionDropout.IsIdentity)
             {
-                var attention = ScaledDotProductAttention.Compute(qh, kh, vh, mask);
-                (head, weights[h]) = (attention.Output, attention.Weights);
+                var (attention, _) = AttendHead(qh, kh, vh, mask);
+                head = attention.Output;
+                if (weights is not null)
+                {
+                    weights[h] = attention.Weights;
+                }
             }
             else
             {
@@ -296,13 +343,27 @@ public sealed class MultiHeadAttention
         CheckInputs(query, key, value, mask);
         var (q, k, v) = Project(query, key, value);
         var heads = new AttentionOutput[HeadCount];
+        var dropoutMasks = new Matrix<float>?[HeadCount];
         var concat = Storage.NewMatrix(q.RowCount, ModelDim);
         for (var h = 0; h < HeadCount; h++)
         {
-            heads[h] = ScaledDotProductAttention.Compute(Head(q, h), Head(k, h), Head(v, h), mask);
+            (heads[h], dropoutMasks[h]) = AttendHead(Head(q, h), Head(k, h), Head(v, h), mask);
             concat.SetSubMatrix(0, h * HeadDim, heads[h].Output);
         }
-        return new MultiHeadAttentionRecord(query, key, value, q, k, v, heads, concat, OutputProjection.Forward(concat));
+        return new MultiHeadAttentionRecord(query, key, value, q, k, v, heads, concat, OutputProjection.Forward(concat), dropoutMasks);
+    }
+
+    /// <summary>One head: α = softmax(Q_i·K_iᵀ/√d_k + mask), then head_i = Dropout(α)·V_i. The returned weights are α
+    /// before dropout (what the softmax's backward pass needs); the mask is null when dropout is off.</summary>
+    private (AttentionOutput Head, Matrix<float>? DropoutMask) AttendHead(Matrix<float> qh, Matrix<float> kh, Matrix<float> vh, AttentionMask? mask)
+    {
+        var attention = ScaledDotProductAttention.Compute(qh, kh, vh, mask);
+        if (AttentionDropout.IsIdentity)
+        {
+            return (attention, null);
+        }
+        var (dropped, dropoutMask) = AttentionDropout.ForwardRecorded(attention.Weights);        // PyTorch's dropout on attn_output_weights
+        return (attention with { Output = MatrixMultiply.Multiply(dropped, vh) }, dropoutMask);
     }
 
     /// <summary>The backward pass: adds the gradients of W_Q, W_K, W_V, W_O and their biases into their parameters and
@@ -319,7 +380,8 @@ public sealed class MultiHeadAttention
         var (dq, dk, dv) = (Storage.NewMatrix(record.Q.RowCount, ModelDim), Storage.NewMatrix(record.K.RowCount, ModelDim), Storage.NewMatrix(record.V.RowCount, ModelDim));
         for (var h = 0; h < HeadCount; h++)
         {
-            var head = ScaledDotProductAttention.Backward(Head(record.Q, h), Head(record.K, h), Head(record.V, h), record.Heads[h].Weights, Head(dConcat, h));
+            var head = ScaledDotProductAttention.Backward(Head(record.Q, h), Head(record.K, h), Head(record.V, h), record.Heads[h].Weights, Head(dConcat, h),
+                dropoutMask: record.DropoutMasks?[h]);
             dq.SetSubMatrix(0, h * HeadDim, head.Queries);                                        // head i's columns again
             dk.SetSubMatrix(0, h * HeadDim, head.Keys);
             dv.SetSubMatrix(0, h * HeadDim, head.Values);
@@ -382,5 +444,6 @@ public sealed class MultiHeadAttention
 /// <param name="Heads">Each head's output and weights.</param>
 /// <param name="Concat">Concat(head₁, …, head_h), [n × E].</param>
 /// <param name="Output">Concat·W_Oᵀ + b_O, [n × E].</param>
+/// <param name="DropoutMasks">Each head's attention-dropout mask [n × m] (null entries, or null, when dropout was off).</param>
 public sealed record MultiHeadAttentionRecord(Matrix<float> Query, Matrix<float> Key, Matrix<float> Value, Matrix<float> Q, Matrix<float> K,
-    Matrix<float> V, IReadOnlyList<AttentionOutput> Heads, Matrix<float> Concat, Matrix<float> Output);
+    Matrix<float> V, IReadOnlyList<AttentionOutput> Heads, Matrix<float> Concat, Matrix<float> Output, IReadOnlyList<Matrix<float>?>? DropoutMasks = null);

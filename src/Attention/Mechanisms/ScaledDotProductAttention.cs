@@ -1,5 +1,6 @@
 // "Attention Is All You Need", §3.2.1, Eq. (1):  Attention(Q, K, V) = softmax(Q·Kᵀ / √d_k)·V
 using Attention.Kernels;
+using Attention.Layers;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Mechanisms;
@@ -68,18 +69,25 @@ public static class ScaledDotProductAttention
     /// <param name="weights">α, [n × m], the weights <see cref="Compute"/> returned.</param>
     /// <param name="outputGradient">∂L/∂z, [n × d_v].</param>
     /// <param name="scale">The same scale as the forward pass; null means 1/√d_k.</param>
+    /// <param name="dropoutMask">When the forward pass dropped weights (z = Dropout(α)·V, as multi-head attention does in
+    /// training), the mask <see cref="Dropout.ForwardRecorded"/> returned, [n × m]; null otherwise.</param>
     /// <returns>The three gradients, shaped as Q, K and V.</returns>
     /// <remarks>Backwards through z = α·V, α = softmax(logits + mask), logits = (Q·s)·Kᵀ: the mask is a constant and a
     /// hidden key has α = 0, so it passes no gradient; a fully masked query passes none at all.</remarks>
     public static AttentionGradients Backward(Matrix<float> queries, Matrix<float> keys, Matrix<float> values, Matrix<float> weights,
-        Matrix<float> outputGradient, float? scale = null)
+        Matrix<float> outputGradient, float? scale = null, Matrix<float>? dropoutMask = null)
     {
         CheckShapes(queries, keys, values, null);
         Shapes.RequireShape(weights, nameof(weights), queries.RowCount, keys.RowCount, "[n × m], as Compute returned them");
         Shapes.RequireShape(outputGradient, nameof(outputGradient), queries.RowCount, values.ColumnCount, "[n × d_v], as the output");
         var s = scale ?? 1.0f / MathF.Sqrt(queries.ColumnCount);
-        var dValues = MatrixMultiply.TransposeMultiply(weights, outputGradient);                 // ∂L/∂V = αᵀ·∂L/∂z        [m × d_v]
-        var dWeights = MatrixMultiply.MultiplyTransposed(outputGradient, values);                // ∂L/∂α = ∂L/∂z·Vᵀ        [n × m]
+        if (dropoutMask is not null)
+        {
+            Shapes.RequireShape(dropoutMask, nameof(dropoutMask), queries.RowCount, keys.RowCount, "[n × m], as the weights");
+        }
+        var used = dropoutMask is null ? weights : weights.PointwiseMultiply(dropoutMask);      // the α that multiplied V
+        var dValues = MatrixMultiply.TransposeMultiply(used, outputGradient);                    // ∂L/∂V = αᵀ·∂L/∂z        [m × d_v]
+        var dWeights = Dropout.Backward(dropoutMask, MatrixMultiply.MultiplyTransposed(outputGradient, values)); // ∂L/∂α = ∂L/∂z·Vᵀ (⊙ mask) [n × m]
         var dLogits = Softmax.RowsBackward(weights, dWeights);                                   // through the softmax     [n × m]
         var dQueries = Elementwise.Multiply(MatrixMultiply.Multiply(dLogits, keys), s);          // ∂L/∂Q = s·∂L/∂logits·K  [n × d_k]
         var dKeys = Elementwise.Multiply(MatrixMultiply.TransposeMultiply(dLogits, queries), s); // ∂L/∂K = s·(∂L/∂logits)ᵀ·Q [m × d_k]

@@ -18,19 +18,31 @@ public class Adam : Optimizer
     /// <param name="epsilon">ε, added to the root.</param>
     /// <param name="weightDecay">λ ≥ 0.</param>
     public Adam(IEnumerable<Parameter> parameters, float learningRate, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0)
-        : this(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: false)
+        : this([new ParameterGroup(parameters ?? throw new ArgumentNullException(nameof(parameters)))], learningRate, beta1, beta2, epsilon, weightDecay, decoupled: false)
+    {
+    }
+
+    /// <summary>Creates the optimizer over parameter groups, each with its own weight decay or this one's.</summary>
+    /// <param name="groups">The parameter groups.</param>
+    /// <param name="learningRate">lr.</param>
+    /// <param name="beta1">β₁.</param>
+    /// <param name="beta2">β₂.</param>
+    /// <param name="epsilon">ε.</param>
+    /// <param name="weightDecay">λ ≥ 0 for groups without their own.</param>
+    public Adam(IEnumerable<ParameterGroup> groups, float learningRate, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0)
+        : this(groups, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: false)
     {
     }
 
     /// <summary>Adam or AdamW.</summary>
-    private protected Adam(IEnumerable<Parameter> parameters, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, bool decoupled)
-        : base(parameters, learningRate)
+    private protected Adam(IEnumerable<ParameterGroup> groups, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, bool decoupled)
+        : base(groups, learningRate, weightDecay)
     {
-        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(epsilon >= 0) || !(weightDecay >= 0))
+        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(epsilon >= 0))
         {
-            throw new ArgumentOutOfRangeException(nameof(beta1), "β₁ and β₂ must be in [0, 1), ε and the weight decay ≥ 0.");
+            throw new ArgumentOutOfRangeException(nameof(beta1), "β₁ and β₂ must be in [0, 1) and ε ≥ 0.");
         }
-        (Beta1, Beta2, Epsilon, WeightDecay, Decoupled) = (beta1, beta2, epsilon, weightDecay, decoupled);
+        (Beta1, Beta2, Epsilon, Decoupled) = (beta1, beta2, epsilon, decoupled);
         (_first, _second) = (new float[]?[Parameters.Count], new float[]?[Parameters.Count]);
     }
 
@@ -43,9 +55,6 @@ public class Adam : Optimizer
     /// <summary>ε.</summary>
     public float Epsilon { get; }
 
-    /// <summary>λ.</summary>
-    public float WeightDecay { get; }
-
     /// <summary>True for AdamW: θ ← θ·(1 − lr·λ) before the step, instead of λ·θ added to the gradient.</summary>
     public bool Decoupled { get; }
 
@@ -57,16 +66,17 @@ public class Adam : Optimizer
         var v = _second[index] ??= new float[theta.Length];
         var stepSize = LearningRate / (1 - MathF.Pow(Beta1, Steps));                   // lr / (1 − β₁ᵗ)
         var rootCorrection = MathF.Sqrt(1 - MathF.Pow(Beta2, Steps));                   // √(1 − β₂ᵗ)
+        var decay = WeightDecayOf(index);
         for (var i = 0; i < theta.Length; i++)
         {
             var g = gradient[i];
             if (Decoupled)
             {
-                theta[i] *= 1 - LearningRate * WeightDecay;                             // AdamW: decay θ itself
+                theta[i] *= 1 - LearningRate * decay;                             // AdamW: decay θ itself
             }
             else
             {
-                g += WeightDecay * theta[i];                                            // Adam: L2 on the gradient
+                g += decay * theta[i];                                            // Adam: L2 on the gradient
             }
             m[i] = Beta1 * m[i] + (1 - Beta1) * g;
             v[i] = Beta2 * v[i] + (1 - Beta2) * g * g;
@@ -87,7 +97,19 @@ public sealed class AdamW : Adam
     /// <param name="epsilon">ε.</param>
     /// <param name="weightDecay">λ ≥ 0.</param>
     public AdamW(IEnumerable<Parameter> parameters, float learningRate, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
-        : base(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: true)
+        : base([new ParameterGroup(parameters ?? throw new ArgumentNullException(nameof(parameters)))], learningRate, beta1, beta2, epsilon, weightDecay, decoupled: true)
+    {
+    }
+
+    /// <summary>Creates the optimizer over parameter groups, each with its own weight decay or this one's.</summary>
+    /// <param name="groups">The parameter groups, e.g. <see cref="ParameterGroup.DecayMatricesOnly"/>.</param>
+    /// <param name="learningRate">lr.</param>
+    /// <param name="beta1">β₁.</param>
+    /// <param name="beta2">β₂.</param>
+    /// <param name="epsilon">ε.</param>
+    /// <param name="weightDecay">λ ≥ 0 for groups without their own.</param>
+    public AdamW(IEnumerable<ParameterGroup> groups, float learningRate, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
+        : base(groups, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: true)
     {
     }
 }

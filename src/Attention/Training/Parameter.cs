@@ -12,16 +12,24 @@ public sealed class Parameter
     /// <summary>Wraps <paramref name="value"/> (held, not copied) with a zero gradient of its shape.</summary>
     /// <param name="name">The PyTorch name, e.g. <c>encoder.layers.0.linear1.weight</c>.</param>
     /// <param name="value">The tensor; a 1-d tensor is a [1 × n] matrix, as in state dicts.</param>
-    public Parameter(string name, Matrix<float> value)
+    /// <param name="isVector">True for a 1-d tensor (a bias, a norm's γ or β) held as [1 × n]; weight decay usually skips these.</param>
+    public Parameter(string name, Matrix<float> value, bool isVector = false)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(value);
-        (Name, Value) = (name, value);
+        if (isVector && value.RowCount != 1)
+        {
+            throw new ArgumentException($"A 1-d parameter is held as [1 × n], but '{name}' is [{value.RowCount} × {value.ColumnCount}].", nameof(value));
+        }
+        (Name, Value, IsVector) = (name, value, isVector);
         Gradient = Matrix<float>.Build.Dense(value.RowCount, value.ColumnCount);
     }
 
     /// <summary>The PyTorch name.</summary>
     public string Name { get; }
+
+    /// <summary>True for a 1-d PyTorch tensor (a bias, a norm's γ or β), held as a [1 × n] matrix.</summary>
+    public bool IsVector { get; }
 
     /// <summary>The value the optimizer updates (the layer's own matrix).</summary>
     public Matrix<float> Value { get; }

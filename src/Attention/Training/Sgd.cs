@@ -18,7 +18,19 @@ public sealed class Sgd : Optimizer
     /// <param name="weightDecay">λ ≥ 0, added to the gradient as λ·θ.</param>
     /// <param name="nesterov">Nesterov momentum (needs μ &gt; 0 and τ = 0, as PyTorch requires).</param>
     public Sgd(IEnumerable<Parameter> parameters, float learningRate, float momentum = 0, float dampening = 0, float weightDecay = 0, bool nesterov = false)
-        : base(parameters, learningRate)
+        : this([new ParameterGroup(parameters ?? throw new ArgumentNullException(nameof(parameters)))], learningRate, momentum, dampening, weightDecay, nesterov)
+    {
+    }
+
+    /// <summary>Creates the optimizer over parameter groups, each with its own weight decay or this one's.</summary>
+    /// <param name="groups">The parameter groups.</param>
+    /// <param name="learningRate">lr.</param>
+    /// <param name="momentum">μ ≥ 0.</param>
+    /// <param name="dampening">τ.</param>
+    /// <param name="weightDecay">λ ≥ 0 for groups without their own.</param>
+    /// <param name="nesterov">Nesterov momentum.</param>
+    public Sgd(IEnumerable<ParameterGroup> groups, float learningRate, float momentum = 0, float dampening = 0, float weightDecay = 0, bool nesterov = false)
+        : base(groups, learningRate, weightDecay)
     {
         if (!(momentum >= 0) || !(weightDecay >= 0) || !float.IsFinite(dampening))
         {
@@ -28,7 +40,7 @@ public sealed class Sgd : Optimizer
         {
             throw new ArgumentException("Nesterov momentum requires a momentum > 0 and zero dampening.", nameof(nesterov));
         }
-        (Momentum, Dampening, WeightDecay, Nesterov) = (momentum, dampening, weightDecay, nesterov);
+        (Momentum, Dampening, Nesterov) = (momentum, dampening, nesterov);
         _momentum = new float[]?[Parameters.Count];
     }
 
@@ -38,9 +50,6 @@ public sealed class Sgd : Optimizer
     /// <summary>τ.</summary>
     public float Dampening { get; }
 
-    /// <summary>λ.</summary>
-    public float WeightDecay { get; }
-
     /// <summary>Whether the momentum is Nesterov's.</summary>
     public bool Nesterov { get; }
 
@@ -48,11 +57,12 @@ public sealed class Sgd : Optimizer
     protected override void Update(int index, Parameter parameter)
     {
         var (theta, gradient) = (parameter.Value.AsColumnMajorArray()!, parameter.Gradient.AsColumnMajorArray()!);
+        var decay = WeightDecayOf(index);
         var first = _momentum[index] is null;
         var buffer = _momentum[index] ??= new float[theta.Length];
         for (var i = 0; i < theta.Length; i++)
         {
-            var d = gradient[i] + WeightDecay * theta[i];                              // g + λ·θ
+            var d = gradient[i] + decay * theta[i];                              // g + λ·θ
             if (Momentum != 0)
             {
                 buffer[i] = first ? d : Momentum * buffer[i] + (1 - Dampening) * d;     // b

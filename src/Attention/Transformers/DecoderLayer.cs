@@ -6,6 +6,7 @@ using Attention.Kernels;
 using Attention.Layers;
 using Attention.Mechanisms;
 using Attention.Randomness;
+using Attention.Training;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Transformers;
@@ -34,6 +35,8 @@ public sealed class DecoderLayer
         (Options, SelfAttention, CrossAttention, FeedForward) = (options, selfAttention, crossAttention, feedForward);
         (Norm1, Norm2, Norm3) = (norms[0], norms[1], norms[2]);
         (Dropout1, Dropout2, Dropout3) = (new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator));
+        SelfAttention.AttentionDropout = new Dropout(options.Dropout, generator);    // both attentions of nn.TransformerDecoderLayer have dropout=p
+        CrossAttention.AttentionDropout = new Dropout(options.Dropout, generator);
     }
 
     /// <summary>The sizes and switches.</summary>
@@ -82,6 +85,18 @@ public sealed class DecoderLayer
             Layers.FeedForward.FromStateDict(state, prefix, options.ModelDim, options.FeedForwardDim, options.Activation, new Dropout(options.Dropout, generator)),
             norms, generator);
     }
+
+    /// <summary>The trainable parameters in <c>nn.TransformerDecoderLayer</c>'s state_dict order and names (the
+    /// attentions' as <see cref="MultiHeadAttention.NamedParameters"/> names them).</summary>
+    /// <param name="prefix">E.g. <c>"decoder.layers.0."</c>.</param>
+    /// <returns>Name and parameter pairs.</returns>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "") =>
+        SelfAttention.NamedParameters(prefix + "self_attn.")
+            .Concat(CrossAttention.NamedParameters(prefix + "multihead_attn."))
+            .Concat(FeedForward.NamedParameters(prefix))
+            .Concat(Norm1.NamedParameters(prefix + "norm1."))
+            .Concat(Norm2.NamedParameters(prefix + "norm2."))
+            .Concat(Norm3.NamedParameters(prefix + "norm3."));
 
     /// <summary>Writes the parameters under <c>nn.TransformerDecoderLayer</c> names.</summary>
     /// <param name="state">The dictionary to add to.</param>
@@ -138,7 +153,7 @@ public sealed class DecoderLayer
     internal void Forward(Matrix<float> x, Matrix<float> memory, AttentionMask? targetMask, AttentionMask? memoryMask, LayerCache? cache,
         List<(Matrix<float> Self, Matrix<float> Cross)>? weights, Matrix<float> result)
     {
-        if (weights is null && FastPath.Applies(Dropout1, Dropout2, Dropout3, FeedForward.Dropout))
+        if (weights is null && FastPath.Applies(Dropout1, Dropout2, Dropout3, FeedForward.Dropout, SelfAttention.AttentionDropout, CrossAttention.AttentionDropout))
         {
             FastPath.Decoder(this, x, memory, targetMask, memoryMask, cache, result);   // the same steps over reused scratch memory (Inference/FastPath.cs)
             return;
@@ -238,7 +253,8 @@ public sealed class DecoderLayer
     /// <summary>Switches dropout on (training) or off (evaluation).</summary>
     /// <param name="training">True for training mode.</param>
     public void SetTraining(bool training) =>
-        Dropout1.Training = Dropout2.Training = Dropout3.Training = FeedForward.Dropout.Training = training;
+        Dropout1.Training = Dropout2.Training = Dropout3.Training = FeedForward.Dropout.Training =
+            SelfAttention.AttentionDropout.Training = CrossAttention.AttentionDropout.Training = training;
 }
 
 /// <summary>What <see cref="DecoderLayer.Backward"/> needs from the forward pass (see <see cref="EncoderLayerRecord"/> for the pattern).</summary>

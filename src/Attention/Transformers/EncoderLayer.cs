@@ -6,6 +6,7 @@ using Attention.Kernels;
 using Attention.Layers;
 using Attention.Mechanisms;
 using Attention.Randomness;
+using Attention.Training;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Transformers;
@@ -26,12 +27,14 @@ public sealed class EncoderLayer
         FeedForward = new FeedForward(options.ModelDim, options.FeedForwardDim, options.Activation, generator, options.Dropout);
         (Norm1, Norm2) = (new LayerNorm(options.ModelDim, options.LayerNormEpsilon), new LayerNorm(options.ModelDim, options.LayerNormEpsilon));
         (Dropout1, Dropout2) = (new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator));
+        SelfAttention.AttentionDropout = new Dropout(options.Dropout, generator);   // nn.TransformerEncoderLayer's self_attn has dropout=p
     }
 
     private EncoderLayer(TransformerOptions options, MultiHeadAttention selfAttention, FeedForward feedForward, LayerNorm norm1, LayerNorm norm2, TorchGenerator generator)
     {
         (Options, SelfAttention, FeedForward, Norm1, Norm2) = (options, selfAttention, feedForward, norm1, norm2);
         (Dropout1, Dropout2) = (new Dropout(options.Dropout, generator), new Dropout(options.Dropout, generator));
+        SelfAttention.AttentionDropout = new Dropout(options.Dropout, generator);   // nn.TransformerEncoderLayer's self_attn has dropout=p
     }
 
     /// <summary>The sizes and switches this layer was built with.</summary>
@@ -71,6 +74,16 @@ public sealed class EncoderLayer
             LayerNorm.FromStateDict(state, prefix + "norm2.", options.ModelDim, options.LayerNormEpsilon), generator);
     }
 
+    /// <summary>The trainable parameters in <c>nn.TransformerEncoderLayer</c>'s state_dict order and names (the attention's
+    /// as <see cref="MultiHeadAttention.NamedParameters"/> names them).</summary>
+    /// <param name="prefix">E.g. <c>"encoder.layers.0."</c>.</param>
+    /// <returns>Name and parameter pairs.</returns>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "") =>
+        SelfAttention.NamedParameters(prefix + "self_attn.")
+            .Concat(FeedForward.NamedParameters(prefix))
+            .Concat(Norm1.NamedParameters(prefix + "norm1."))
+            .Concat(Norm2.NamedParameters(prefix + "norm2."));
+
     /// <summary>Writes the parameters under <c>nn.TransformerEncoderLayer</c> names.</summary>
     /// <param name="state">The dictionary to add to.</param>
     /// <param name="prefix">E.g. <c>"encoder.layers.0."</c>.</param>
@@ -105,7 +118,7 @@ public sealed class EncoderLayer
         Shapes.RequireShape(result, nameof(result), x.RowCount, Options.ModelDim, "one row per token of x");
         mask?.RequireFits(x.RowCount, x.RowCount, nameof(mask));
         Shapes.RequireDense(result, nameof(result));
-        if (FastPath.Applies(Dropout1, Dropout2, FeedForward.Dropout))
+        if (FastPath.Applies(Dropout1, Dropout2, FeedForward.Dropout, SelfAttention.AttentionDropout))
         {
             FastPath.Encoder(this, x, mask, result);   // the same steps over reused scratch memory (Inference/FastPath.cs)
             return;
@@ -166,7 +179,8 @@ public sealed class EncoderLayer
 
     /// <summary>Switches dropout on (training) or off (evaluation).</summary>
     /// <param name="training">True for training mode.</param>
-    public void SetTraining(bool training) => Dropout1.Training = Dropout2.Training = FeedForward.Dropout.Training = training;
+    public void SetTraining(bool training) =>
+        Dropout1.Training = Dropout2.Training = FeedForward.Dropout.Training = SelfAttention.AttentionDropout.Training = training;
 
     internal static MultiHeadAttention LoadAttention(IReadOnlyDictionary<string, Matrix<float>> state, string prefix, TransformerOptions options)
     {

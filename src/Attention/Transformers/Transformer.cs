@@ -30,8 +30,8 @@ public sealed class Transformer
         ArgumentNullException.ThrowIfNull(generator);
         options.Validate();
         Options = options;
-        SourceEmbedding = new Embedding(options.SourceVocabularySize, options.ModelDim, generator);
-        TargetEmbedding = new Embedding(options.TargetVocabularySize, options.ModelDim, generator);
+        SourceEmbedding = new Embedding(options.SourceVocabularySize, options.ModelDim, generator, options.PaddingIndex);
+        TargetEmbedding = new Embedding(options.TargetVocabularySize, options.ModelDim, generator, options.PaddingIndex);
         Positions = options.LearnedPositions
             ? new LearnedPositionalEncoding(options.MaxPositions, options.ModelDim, generator)
             : new SinusoidalPositionalEncoding(options.ModelDim, options.MaxPositions);
@@ -153,7 +153,7 @@ public sealed class Transformer
 
     private static Transformer Build(IReadOnlyDictionary<string, Matrix<float>> state, TransformerOptions options, TorchGenerator generator)
     {
-        var target = new Embedding(StateDict.Matrix(state, "target_embedding.weight", options.TargetVocabularySize, options.ModelDim));
+        var target = new Embedding(StateDict.Matrix(state, "target_embedding.weight", options.TargetVocabularySize, options.ModelDim), options.PaddingIndex);
         IPositionalEncoding positions = options.LearnedPositions
             ? new LearnedPositionalEncoding(StateDict.Matrix(state, "positional_encoding.weight", options.MaxPositions, options.ModelDim))
             : new SinusoidalPositionalEncoding(options.ModelDim, options.MaxPositions);
@@ -161,7 +161,7 @@ public sealed class Transformer
             ? Linear.Sharing(target.WeightParameter, StateDict.Vector(state, "lm_head.bias", options.TargetVocabularySize))
             : Linear.FromStateDict(state, "lm_head.", options.ModelDim, options.TargetVocabularySize);
         return new Transformer(options,
-            new Embedding(StateDict.Matrix(state, "source_embedding.weight", options.SourceVocabularySize, options.ModelDim)),
+            new Embedding(StateDict.Matrix(state, "source_embedding.weight", options.SourceVocabularySize, options.ModelDim), options.PaddingIndex),
             target, positions,
             TransformerEncoder.FromStateDict(state, "encoder.", options, generator),
             TransformerDecoder.FromStateDict(state, "decoder.", options, generator),
@@ -281,36 +281,27 @@ public sealed class Transformer
     }
 
     /// <summary>Every trainable parameter once (a tied LM head's weight is the target embedding's): what an optimizer,
-    /// gradient clipping and <c>ZeroGradients</c> walk.</summary>
-    /// <returns>The parameters: embeddings, learned positions, encoder, decoder, LM head.</returns>
-    public IReadOnlyList<Parameter> Parameters()
+    /// gradient clipping and <c>ZeroGradients</c> walk. The order and names of <see cref="NamedParameters"/>.</summary>
+    /// <returns>The parameters.</returns>
+    public IReadOnlyList<Parameter> Parameters() => [.. NamedParameters().Select(p => p.Parameter)];
+
+    /// <summary>Every trainable parameter once, named and ordered as <see cref="ToStateDict"/> writes them:
+    /// <c>source_embedding.weight</c>, <c>target_embedding.weight</c>, <c>positional_encoding.weight</c> (learned
+    /// positions only), <c>encoder.…</c> and <c>decoder.…</c> in <c>nn.Transformer</c>'s state_dict order, then
+    /// <c>lm_head.weight</c> (left out when tied: it is the target embedding) and <c>lm_head.bias</c>. W_Q, W_K and W_V
+    /// are named as the row slices of PyTorch's <c>in_proj_weight</c> they are (see <see cref="MultiHeadAttention.NamedParameters"/>).</summary>
+    /// <returns>Name and parameter pairs.</returns>
+    public IReadOnlyList<(string Name, Parameter Parameter)> NamedParameters()
     {
-        var all = new List<Parameter> { SourceEmbedding.WeightParameter, TargetEmbedding.WeightParameter };
+        var all = new List<(string, Parameter)> { ("source_embedding.weight", SourceEmbedding.WeightParameter), ("target_embedding.weight", TargetEmbedding.WeightParameter) };
         if (Positions is LearnedPositionalEncoding learned)
         {
-            all.Add(learned.Table.WeightParameter);
+            all.Add(("positional_encoding.weight", learned.Table.WeightParameter));
         }
-        foreach (var layer in Encoder.Layers)
-        {
-            all.AddRange(Of(layer.SelfAttention).Concat(Of(layer.FeedForward.Linear1, layer.FeedForward.Linear2)).Concat(Of(layer.Norm1, layer.Norm2)));
-        }
-        all.AddRange(Encoder.Norm is null ? [] : Of(Encoder.Norm));
-        foreach (var layer in Decoder.Layers)
-        {
-            all.AddRange(Of(layer.SelfAttention).Concat(Of(layer.CrossAttention)).Concat(Of(layer.FeedForward.Linear1, layer.FeedForward.Linear2))
-                .Concat(Of(layer.Norm1, layer.Norm2, layer.Norm3)));
-        }
-        all.AddRange(Decoder.Norm is null ? [] : Of(Decoder.Norm));
-        all.AddRange(Of(LmHead));
-        return [.. all.Distinct()];                                                                  // the tied weight once
-
-        static IEnumerable<Parameter> Of(params object[] layers) => layers.SelectMany<object, Parameter>(layer => layer switch
-        {
-            MultiHeadAttention a => Of(a.QueryProjection, a.KeyProjection, a.ValueProjection, a.OutputProjection),
-            Linear l => l.NamedParameters().Select(p => p.Parameter),
-            LayerNorm n => n.NamedParameters().Select(p => p.Parameter),
-            _ => throw new ArgumentException($"No parameters known for {layer.GetType().Name}.", nameof(layers)),
-        });
+        all.AddRange(Encoder.NamedParameters("encoder."));
+        all.AddRange(Decoder.NamedParameters("decoder."));
+        all.AddRange(LmHead.NamedParameters("lm_head.").Where(p => !(Options.TieOutputToEmbedding && p.Parameter == TargetEmbedding.WeightParameter)));
+        return all;
     }
 
     private (Matrix<float> Embedded, Matrix<float>? DropoutMask) EmbedRecorded(Embedding embedding, IReadOnlyList<int> ids)

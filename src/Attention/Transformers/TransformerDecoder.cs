@@ -3,6 +3,7 @@ using Attention.Kernels;
 using Attention.Layers;
 using Attention.Mechanisms;
 using Attention.Randomness;
+using Attention.Training;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Transformers;
@@ -43,6 +44,13 @@ public sealed class TransformerDecoder
         var norm = options.FinalNorm ? LayerNorm.FromStateDict(state, prefix + "norm.", options.ModelDim, options.LayerNormEpsilon) : null;
         return new TransformerDecoder(options, layers, norm);
     }
+
+    /// <summary>The trainable parameters in <c>nn.TransformerDecoder</c>'s state_dict order and names: the layers, then the final norm.</summary>
+    /// <param name="prefix">E.g. <c>"encoder."</c>.</param>
+    /// <returns>Name and parameter pairs.</returns>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "") =>
+        Layers.SelectMany((layer, i) => layer.NamedParameters($"{prefix}layers.{i}."))
+            .Concat(Norm?.NamedParameters(prefix + "norm.") ?? []);
 
     /// <summary>Writes the parameters under <c>nn.TransformerDecoder</c> names.</summary>
     /// <param name="state">The dictionary to add to.</param>

@@ -53,6 +53,10 @@ public sealed record TransformerOptions
     /// <summary>Learned positions (an embedding per position) instead of the paper's sinusoids.</summary>
     public bool LearnedPositions { get; init; }
 
+    /// <summary>The padding token's id in both vocabularies (PyTorch's <c>padding_idx</c> on both embeddings: the row
+    /// starts at zero and gets no gradient), or null (the default) for none.</summary>
+    public int? PaddingIndex { get; init; }
+
     /// <summary>d_model / h.</summary>
     public int HeadDim => ModelDim / HeadCount;
 
@@ -100,6 +104,10 @@ public sealed record TransformerOptions
         if (EncoderLayers < 0 || DecoderLayers < 0)
         {
             throw new ArgumentException($"Layer counts cannot be negative (encoder {EncoderLayers}, decoder {DecoderLayers}).", nameof(EncoderLayers));
+        }
+        if (PaddingIndex is { } pad && (pad < 0 || pad >= Math.Min(SourceVocabularySize, TargetVocabularySize)))
+        {
+            throw new ArgumentException($"PaddingIndex {pad} is not an id of both vocabularies (source {SourceVocabularySize}, target {TargetVocabularySize}).", nameof(PaddingIndex));
         }
     }
 }

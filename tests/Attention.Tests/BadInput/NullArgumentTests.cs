@@ -48,16 +48,22 @@ public class NullArgumentTests
         var data = new TheoryData<string>();
         foreach (var (member, parameter) in Cases())
         {
-            data.Add($"{member.DeclaringType!.Name}.{member.Name}({string.Join(", ", member.GetParameters().Select(p => p.ParameterType.Name))}) #{parameter.Position}");
+            data.Add(Describe(member, parameter));
         }
         return data;
     }
+
+    private static string Describe(MethodBase member, ParameterInfo parameter) =>
+        $"{member.DeclaringType!.Name}.{member.Name}({string.Join(", ", member.GetParameters().Select(p => TypeName(p.ParameterType)))}) #{parameter.Position}";
+
+    private static string TypeName(Type type) =>
+        type.IsGenericType ? $"{type.Name.Split('`')[0]}<{string.Join(", ", type.GetGenericArguments().Select(TypeName))}>" : type.Name;
 
     [Theory]
     [MemberData(nameof(Members))]
     public void Null_for_a_non_nullable_parameter_is_an_ArgumentNullException(string name)
     {
-        var (member, parameter) = Cases().Single(c => $"{c.Member.DeclaringType!.Name}.{c.Member.Name}({string.Join(", ", c.Member.GetParameters().Select(p => p.ParameterType.Name))}) #{c.Parameter.Position}" == name);
+        var (member, parameter) = Cases().Single(c => Describe(c.Member, c.Parameter) == name);
         var arguments = member.GetParameters().Select(p => p.Position == parameter.Position ? null : Sample(p.ParameterType)).ToArray();
         try
         {

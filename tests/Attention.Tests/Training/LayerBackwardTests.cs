@@ -95,4 +95,16 @@ public class LayerBackwardTests
         gradient.Should().Be(mask);
         output.Should().Be(x.PointwiseMultiply(mask));
     }
+
+    [Fact]
+    public void Five_large_dropouts_from_one_seed_draw_the_same_mask()
+    {
+        // 512 × 512 is large enough for MathNet's parallel Map to split; the mask is drawn in one call, in column order,
+        // so the thread count and scheduling cannot change it.
+        var x = Matrix<float>.Build.Dense(512, 512, 1f);
+        var masks = Enumerable.Range(0, 5).Select(_ => new Dropout(0.1f, new TorchGenerator(42)) { Training = true }.ForwardRecorded(x).Mask!).ToList();
+        masks.Skip(1).Should().AllSatisfy(m => m.Should().Be(masks[0]));
+        var dropped = masks[0].Enumerate().Count(m => m == 0f) / (512.0 * 512.0);
+        dropped.Should().BeApproximately(0.1, 0.005, "about p of the entries are dropped (σ = √(0.09/262144) ≈ 0.0006)");
+    }
 }
