@@ -59,6 +59,9 @@ public class Adam : Optimizer
     public bool Decoupled { get; }
 
     /// <inheritdoc />
+    protected override IEnumerable<(string Name, float[]?[] Buffers)> StateBuffers => [("exp_avg", _first), ("exp_avg_sq", _second)];
+
+    /// <inheritdoc />
     protected override void Update(int index, Parameter parameter)
     {
         var (theta, gradient) = (parameter.Value.AsColumnMajorArray()!, parameter.Gradient.AsColumnMajorArray()!);

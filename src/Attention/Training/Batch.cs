@@ -30,19 +30,49 @@ public static class Batch
         ArgumentNullException.ThrowIfNull(pairs);
         ArgumentNullException.ThrowIfNull(loss);
         var tokens = Check(model, pairs, loss, startToken);
-        var summed = new CrossEntropyLoss(loss.IgnoreIndex, loss.LabelSmoothing, LossReduction.Sum);
         var total = 0.0;
         foreach (var pair in pairs)
         {
-            var record = model.ForwardRecorded(pair.Source, [startToken, .. pair.Target.Take(pair.Target.Count - 1)]);   // shifted right
-            total += summed.Forward(record.Logits, pair.Target).Loss;
-            model.Backward(record, summed.Backward(record.Logits, pair.Target) / tokens);                               // ∂L/∂logits of the batch mean
+            total += ForwardBackwardOne(model, pair, loss, startToken, tokens).Loss;
         }
         return (float)(total / tokens);
     }
 
+    /// <summary>One pair forward and backward: adds the gradient of (its summed token losses / <paramref name="tokens"/>)
+    /// and returns its summed loss, its summed negative log-likelihood (the loss without label smoothing) and how many
+    /// of its counted tokens the logits get right.</summary>
+    internal static (double Loss, double Nll, int Correct) ForwardBackwardOne(Transformer model, SentencePair pair, CrossEntropyLoss loss, int startToken, int tokens)
+    {
+        var summed = new CrossEntropyLoss(loss.IgnoreIndex, loss.LabelSmoothing, LossReduction.Sum);
+        var record = model.ForwardRecorded(pair.Source, [startToken, .. pair.Target.Take(pair.Target.Count - 1)]);   // shifted right
+        model.Backward(record, summed.Backward(record.Logits, pair.Target) / tokens);                                   // ∂L/∂logits of the batch mean
+        return Score(record.Logits, pair.Target, summed);
+    }
+
+    /// <summary>The summed loss, summed negative log-likelihood and correct tokens of one sentence's logits.</summary>
+    internal static (double Loss, double Nll, int Correct) Score(MathNet.Numerics.LinearAlgebra.Matrix<float> logits, IReadOnlyList<int> targets, CrossEntropyLoss summed)
+    {
+        var value = summed.Forward(logits, targets).Loss;
+        var nll = summed.LabelSmoothing == 0 ? value : new CrossEntropyLoss(summed.IgnoreIndex, 0, LossReduction.Sum).Forward(logits, targets).Loss;
+        return (value, nll, Correct(logits, targets, summed.IgnoreIndex));
+    }
+
+    /// <summary>Counted targets whose row's highest logit (the first, on ties) is the target.</summary>
+    internal static int Correct(MathNet.Numerics.LinearAlgebra.Matrix<float> logits, IReadOnlyList<int> targets, int ignoreIndex)
+    {
+        var correct = 0;
+        for (var t = 0; t < targets.Count; t++)
+        {
+            if (targets[t] != ignoreIndex && logits.Row(t).MaximumIndex() == targets[t])
+            {
+                correct++;
+            }
+        }
+        return correct;
+    }
+
     /// <summary>The number of target tokens that count, after checking every pair.</summary>
-    private static int Check(Transformer model, IReadOnlyList<SentencePair> pairs, CrossEntropyLoss loss, int startToken)
+    internal static int Check(Transformer model, IReadOnlyList<SentencePair> pairs, CrossEntropyLoss loss, int startToken)
     {
         var (sourceVocabulary, targetVocabulary) = (model.Options.SourceVocabularySize, model.Options.TargetVocabularySize);
         if (startToken < 0 || startToken >= targetVocabulary)

@@ -17,13 +17,7 @@ public static class GradientClipping
             throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "max_norm must be positive.");
         }
         var list = parameters.ToList();
-        var squares = 0.0;
-        foreach (var parameter in list)
-        {
-            var norm = parameter.Gradient.FrobeniusNorm();                               // ‖g_p‖, then the norm of the norms
-            squares += (double)norm * norm;
-        }
-        var total = (float)Math.Sqrt(squares);
+        var total = GlobalNorm(list);
         var coefficient = maxNorm / (total + 1e-6f);
         if (coefficient < 1)
         {
@@ -33,5 +27,20 @@ public static class GradientClipping
             }
         }
         return total;
+    }
+
+    /// <summary>‖g‖, the 2-norm of all gradients together: the norm of the parameters' norms, as PyTorch computes it.</summary>
+    /// <param name="parameters">The parameters.</param>
+    /// <returns>‖g‖ (NaN or ∞ when a gradient holds one).</returns>
+    public static float GlobalNorm(IEnumerable<Parameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var squares = 0.0;
+        foreach (var parameter in parameters)
+        {
+            var norm = parameter.Gradient.FrobeniusNorm();                               // ‖g_p‖, then the norm of the norms
+            squares += (double)norm * norm;
+        }
+        return (float)Math.Sqrt(squares);
     }
 }

@@ -54,6 +54,9 @@ public sealed class Sgd : Optimizer
     public bool Nesterov { get; }
 
     /// <inheritdoc />
+    protected override IEnumerable<(string Name, float[]?[] Buffers)> StateBuffers => [("momentum_buffer", _momentum)];
+
+    /// <inheritdoc />
     protected override void Update(int index, Parameter parameter)
     {
         var (theta, gradient) = (parameter.Value.AsColumnMajorArray()!, parameter.Gradient.AsColumnMajorArray()!);

@@ -189,6 +189,21 @@ public sealed class Transformer
         }
     }
 
+    /// <summary>PyTorch's <c>load_state_dict(state, strict=True)</c>: copies the values into this model's own parameters
+    /// (so an optimizer holding them keeps working), after the same checks as <see cref="FromStateDict"/>; on any
+    /// mismatch nothing changes.</summary>
+    /// <param name="state">Named matrices, as <see cref="ToStateDict"/> writes them.</param>
+    /// <exception cref="ArgumentException">Missing or unexpected names (listed) or another shape.</exception>
+    public void LoadStateDict(IReadOnlyDictionary<string, Matrix<float>> state)
+    {
+        var loaded = FromStateDict(state, Options).NamedParameters();           // checks everything before a value moves
+        var mine = NamedParameters();
+        for (var i = 0; i < mine.Count; i++)
+        {
+            loaded[i].Parameter.Value.CopyTo(mine[i].Parameter.Value);
+        }
+    }
+
     /// <summary>Writes the model as a safetensors file that <see cref="Load"/> (or Python's <c>safetensors</c>) reads back.</summary>
     /// <param name="path">The file to create or overwrite.</param>
     public void Save(string path) => SafeTensors.Write(path, ToStateDict());
