@@ -731,6 +731,107 @@ def backward_primitives():
            "layer_norm_dx", "layer_norm_dgamma", "layer_norm_dbeta"])
 
 
+TRAINING_SETUP = LAYER_SETUP + """
+import math
+import numpy as np
+
+class Seq2Seq(torch.nn.Module):
+    # The library's Transformer as a PyTorch module with the same state_dict names: embeddings (padding_idx 0),
+    # sinusoidal or learned positions, nn.Transformer's encoder and decoder, an LM head (optionally tied).
+    def __init__(self, src_vocab, tgt_vocab, d, heads, ff, layers, max_len, tied, learned):
+        super().__init__()
+        self.source_embedding = torch.nn.Embedding(src_vocab, d, padding_idx=0)
+        self.target_embedding = torch.nn.Embedding(tgt_vocab, d, padding_idx=0)
+        if learned:
+            self.positional_encoding = torch.nn.Embedding(max_len, d)
+        t = torch.nn.Transformer(d_model=d, nhead=heads, num_encoder_layers=layers, num_decoder_layers=layers,
+                                 dim_feedforward=ff, dropout=0.0, batch_first=True)
+        self.encoder, self.decoder = t.encoder, t.decoder
+        self.lm_head = torch.nn.Linear(d, tgt_vocab)
+        if tied:
+            self.lm_head.weight = self.target_embedding.weight
+        self.d, self.learned = d, learned
+        # PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(…), in float64, then float32.
+        pos, col = np.arange(max_len)[:, None], np.arange(d)[None, :]
+        angle = pos / np.power(10000.0, (col - col % 2) / d)
+        self.register_buffer("pe", torch.tensor(np.where(col % 2 == 0, np.sin(angle), np.cos(angle)), dtype=torch.float32), persistent=False)
+
+    def embed(self, embedding, ids):
+        x = embedding(ids) * math.sqrt(self.d)
+        n = ids.shape[1]
+        return x + (self.positional_encoding.weight[:n] if self.learned else self.pe[:n])
+
+    def forward(self, src, tgt_in):
+        src_pad = src == 0
+        memory = self.encoder(self.embed(self.source_embedding, src), src_key_padding_mask=src_pad)
+        causal = torch.nn.Transformer.generate_square_subsequent_mask(tgt_in.shape[1])
+        out = self.decoder(self.embed(self.target_embedding, tgt_in), memory, tgt_mask=causal, memory_key_padding_mask=src_pad)
+        return self.lm_head(out)
+
+def pad(rows, value):
+    width = max(len(r) for r in rows)
+    return torch.tensor([r + [value] * (width - len(r)) for r in rows])
+"""
+
+
+def training_steps():
+    # Two models: sinusoidal positions, untied; learned positions with the LM head tied to the target embedding.
+    for tag, tied, learned in [("sinusoidal", False, False), ("tied_learned", True, True)]:
+        ns, recorded = run(TRAINING_SETUP + f"""
+torch.manual_seed(61)
+model = perturb(Seq2Seq(src_vocab=11, tgt_vocab=13, d=12, heads=3, ff=20, layers=2, max_len=16, tied={tied}, learned={learned}), 161)
+start = {{name: p.detach().clone() for name, p in model.named_parameters()}}
+SOS, IGNORE = 1, -100
+# Three batches of three pairs of different lengths (sources and targets padded with 0; labels padded with -100).
+batches = [
+    [([3, 4, 5, 6], [5, 7, 2]), ([7, 8], [9, 10, 11, 12, 2]), ([9, 10, 3, 4, 5, 6, 7], [3, 2])],
+    [([5], [6, 2]), ([4, 4, 8, 9, 10], [12, 11, 10, 2]), ([6, 3, 2], [8, 8, 8, 2])],
+    [([10, 9, 8, 7, 6, 5], [4, 5, 6, 7, 2]), ([3, 3], [2]), ([8, 6, 4], [9, 7, 5, 3, 2])],
+]
+loss_fn = torch.nn.CrossEntropyLoss(ignore_index=IGNORE, label_smoothing=0.1)
+decayed = [p for name, p in model.named_parameters() if p.dim() >= 2]
+vectors = [p for name, p in model.named_parameters() if p.dim() < 2]
+optimizer = torch.optim.AdamW([{{"params": decayed, "weight_decay": 0.1}}, {{"params": vectors, "weight_decay": 0.0}}],
+                              lr=0.01, betas=(0.9, 0.98), eps=1e-9)
+losses, norms, first_grads = [], [], None
+for pairs in batches:
+    src = pad([s for s, t in pairs], 0)
+    tgt_in = pad([[SOS] + t[:-1] for s, t in pairs], 0)
+    labels = pad([t for s, t in pairs], IGNORE)
+    optimizer.zero_grad()
+    logits = model(src, tgt_in)
+    loss = loss_fn(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+    loss.backward()
+    if first_grads is None:
+        first_grads = {{name: p.grad.detach().clone() for name, p in model.named_parameters()}}
+    norms.append(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0).item())
+    optimizer.step()
+    losses.append(loss.item())
+after = {{name: p.detach().clone() for name, p in model.named_parameters()}}
+""")
+        tensors = {"losses": tensor_json(torch.tensor(ns["losses"])), "norms": tensor_json(torch.tensor(ns["norms"]))}
+        for name in ns["start"]:
+            tensors["param:" + name] = tensor_json(ns["start"][name])
+            tensors["grad:" + name] = tensor_json(ns["first_grads"][name])
+            tensors["after:" + name] = tensor_json(ns["after"][name])
+        fixture = {
+            "description": f"Three AdamW steps (lr 0.01, betas (0.9, 0.98), eps 1e-9, weight decay 0.1 on matrices and 0 on vectors, "
+                           f"clip_grad_norm_ 1.0) of a 2 + 2 layer model (d_model 12, 3 heads, d_ff 20, vocabularies 11 and 13, "
+                           f"{'learned positions, tied LM head' if tied else 'sinusoidal positions'}) on padded batches of three pairs "
+                           f"with label smoothing 0.1: the first step's gradients (grad:), the start (param:) and the end (after:), "
+                           f"the three losses and gradient norms.",
+            "torch_version": torch.__version__,
+            "aten_cpu_capability": os.environ["ATEN_CPU_CAPABILITY"],
+            "torch_calls": recorded.splitlines(),
+            "tensors": tensors,
+        }
+        path = os.path.join(OUT, f"training_steps_{tag}.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(fixture, f, indent=1)
+            f.write("\n")
+        print("wrote", os.path.relpath(path))
+
+
 if __name__ == "__main__":
     import sys
     os.makedirs(OUT, exist_ok=True)
@@ -738,6 +839,7 @@ if __name__ == "__main__":
         for name in sys.argv[1:]:
             globals()[name]()
         sys.exit(0)
+    training_steps()
     transformer_backward()
     decoder_layer_backward()
     encoder_layer_backward()
