@@ -39,10 +39,12 @@ public static class Softmax
     {
         ArgumentNullException.ThrowIfNull(logits);
         var (n, m) = (logits.RowCount, logits.ColumnCount);
-        var transposed = logits.Transpose();                       // [m × n]: row i of the logits is column i here
-        var values = Storage.ColumnMajor(transposed);
+        var values = new float[Shapes.Elements(m, n, "The softmax", nameof(logits))];
+        Storage.Transpose(Storage.ColumnMajor(logits), n, m, values);   // [m × n]: row i of the logits is column i here
         ColumnSoftmax.Apply(values, m, n);
-        return Matrix<float>.Build.Dense(m, n, values).Transpose();
+        var result = Storage.NewMatrix(n, m);
+        Storage.Transpose(values, m, n, Storage.ColumnMajor(result));
+        return result;
     }
 
     /// <summary>In place, softmax down each column of the column-major [rows × columns] matrix in <paramref name="values"/>.</summary>

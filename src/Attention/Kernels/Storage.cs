@@ -37,4 +37,27 @@ internal static class Storage
     public static Matrix<float> Wrap(int rows, int columns, float[] values) => Matrix<float>.Build.Dense(rows, columns, values);
 
     private const int LargeObject = 85_000 / sizeof(float);
+
+    /// <summary>The transpose of the column-major [rows × columns] <paramref name="source"/> into <paramref name="destination"/>
+    /// (column-major [columns × rows]), in 32 × 32 tiles so both sides stay in cache (MathNet's Transpose goes element by
+    /// element through its storage interface).</summary>
+    public static void Transpose(ReadOnlySpan<float> source, int rows, int columns, Span<float> destination)
+    {
+        const int tile = 32;
+        for (var j0 = 0; j0 < columns; j0 += tile)
+        {
+            var j1 = Math.Min(j0 + tile, columns);
+            for (var i0 = 0; i0 < rows; i0 += tile)
+            {
+                var i1 = Math.Min(i0 + tile, rows);
+                for (var j = j0; j < j1; j++)
+                {
+                    for (var i = i0; i < i1; i++)
+                    {
+                        destination[j + i * columns] = source[i + j * rows];    // (i, j) → (j, i)
+                    }
+                }
+            }
+        }
+    }
 }

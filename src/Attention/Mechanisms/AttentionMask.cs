@@ -114,6 +114,56 @@ public sealed class AttentionMask
         return KeyPadding([.. Enumerable.Range(0, keyCount).Select(j => j >= length)]);
     }
 
+    /// <summary>The mask of sentences stacked one after another in one matrix (a training batch whose position-wise
+    /// layers run on all its tokens at once): a query of sentence s sees only the keys of sentence s, and with
+    /// <paramref name="causal"/> only those up to its own position in it. Attention over the stack with this mask gives
+    /// each sentence what attention over that sentence alone gives it.</summary>
+    /// <param name="queryLengths">The sentences' lengths on the query side (rows), in stacking order.</param>
+    /// <param name="keyLengths">The same sentences' lengths on the key side (columns); as many as the query lengths.</param>
+    /// <param name="causal">Also hide, within each sentence, the keys after the query's position (needs equal lengths).</param>
+    /// <returns>A boolean mask of [Σ query lengths × Σ key lengths].</returns>
+    public static AttentionMask Sentences(IReadOnlyList<int> queryLengths, IReadOnlyList<int> keyLengths, bool causal = false)
+    {
+        ArgumentNullException.ThrowIfNull(queryLengths);
+        ArgumentNullException.ThrowIfNull(keyLengths);
+        if (queryLengths.Count != keyLengths.Count || queryLengths.Any(l => l <= 0) || keyLengths.Any(l => l <= 0)
+            || (causal && !queryLengths.SequenceEqual(keyLengths)))
+        {
+            throw new ArgumentException($"Sentence masks need one positive length per sentence on both sides (equal lengths when causal): "
+                + $"queries [{string.Join(", ", queryLengths)}], keys [{string.Join(", ", keyLengths)}].", nameof(keyLengths));
+        }
+        var (n, m) = (queryLengths.Sum(l => (long)l), keyLengths.Sum(l => (long)l));
+        var table = new float[Shapes.Elements(checked((int)Math.Min(n, int.MaxValue)), checked((int)Math.Min(m, int.MaxValue)), "A sentence mask", nameof(queryLengths))];
+        Array.Fill(table, float.NegativeInfinity);
+        var (row, column) = (0, 0);
+        for (var s = 0; s < queryLengths.Count; s++)
+        {
+            for (var j = 0; j < keyLengths[s]; j++)
+            {
+                for (var i = causal ? j : 0; i < queryLengths[s]; i++)
+                {
+                    table[row + i + (column + j) * (int)n] = 0.0f;                   // same sentence (and j ≤ i when causal)
+                }
+            }
+            (row, column) = (row + queryLengths[s], column + keyLengths[s]);
+        }
+        var blocks = new SentenceBlock[queryLengths.Count];
+        (row, column) = (0, 0);
+        for (var s = 0; s < blocks.Length; s++)
+        {
+            blocks[s] = new SentenceBlock(row, queryLengths[s], column, keyLengths[s]);
+            (row, column) = (row + queryLengths[s], column + keyLengths[s]);
+        }
+        return new AttentionMask(causal ? "sentences, causal" : "sentences", (int)n, (int)m, table: table) { SentenceBlocks = blocks, CausalWithinSentences = causal };
+    }
+
+    /// <summary>For a mask built by <see cref="Sentences"/>: each sentence's block of query rows and key columns, in
+    /// order; null for every other mask. Attention may run block by block (what the mask allows is exactly that).</summary>
+    public IReadOnlyList<SentenceBlock>? SentenceBlocks { get; private init; }
+
+    /// <summary>For a <see cref="Sentences"/> mask: whether each block is causal (the decoder's self-attention).</summary>
+    public bool CausalWithinSentences { get; private init; }
+
     /// <summary>The sum of several masks: a key hidden by any of them stays hidden (−∞ plus anything is −∞).
     /// PyTorch combines <c>attn_mask</c> and <c>key_padding_mask</c> the same way.</summary>
     /// <param name="masks">Masks of compatible shapes (a mask without a size in one direction fits any).</param>
@@ -180,7 +230,9 @@ public sealed class AttentionMask
     {
         RequireFits(queryCount, keyCount, nameof(queryCount));
         Shapes.Elements(queryCount, keyCount, "The additive mask", nameof(queryCount));
-        return Matrix<float>.Build.Dense(queryCount, keyCount, (i, j) => Bias(i, j));
+        return _table is not null
+            ? Matrix<float>.Build.Dense(queryCount, keyCount, (float[])_table.Clone())          // already [n × m], column-major
+            : Matrix<float>.Build.Dense(queryCount, keyCount, (i, j) => Bias(i, j));
     }
 
     /// <summary>
@@ -252,3 +304,10 @@ public sealed class AttentionMask
     /// <inheritdoc />
     public override string ToString() => $"{Description} mask {ShapeText}";
 }
+
+/// <summary>One stacked sentence's place in a <see cref="AttentionMask.Sentences"/> mask.</summary>
+/// <param name="FirstQuery">Its first query row.</param>
+/// <param name="QueryCount">Its query rows.</param>
+/// <param name="FirstKey">Its first key column.</param>
+/// <param name="KeyCount">Its key columns.</param>
+public sealed record SentenceBlock(int FirstQuery, int QueryCount, int FirstKey, int KeyCount);

@@ -342,16 +342,30 @@ public sealed class MultiHeadAttention
     {
         CheckInputs(query, key, value, mask);
         var (q, k, v) = Project(query, key, value);
-        var heads = new AttentionOutput[HeadCount];
-        var dropoutMasks = new Matrix<float>?[HeadCount];
+        var (blocks, blockMask) = Blocks(mask, q.RowCount, k.RowCount);              // the whole matrix, or one block per stacked sentence
+        var heads = new AttentionOutput[HeadCount * blocks.Count];
+        var dropoutMasks = new Matrix<float>?[heads.Length];
         var concat = Storage.NewMatrix(q.RowCount, ModelDim);
         for (var h = 0; h < HeadCount; h++)
         {
-            (heads[h], dropoutMasks[h]) = AttendHead(Head(q, h), Head(k, h), Head(v, h), mask);
-            concat.SetSubMatrix(0, h * HeadDim, heads[h].Output);
+            foreach (var (b, block) in blocks.Index())
+            {
+                var i = h * blocks.Count + b;
+                (heads[i], dropoutMasks[i]) = AttendHead(Head(q, h, block.FirstQuery, block.QueryCount), Head(k, h, block.FirstKey, block.KeyCount),
+                    Head(v, h, block.FirstKey, block.KeyCount), blockMask);
+                concat.SetSubMatrix(block.FirstQuery, h * HeadDim, heads[i].Output);
+            }
         }
-        return new MultiHeadAttentionRecord(query, key, value, q, k, v, heads, concat, OutputProjection.Forward(concat), dropoutMasks);
+        return new MultiHeadAttentionRecord(query, key, value, q, k, v, heads, concat, OutputProjection.Forward(concat), dropoutMasks, blocks);
     }
+
+    /// <summary>Where attention runs: over the whole [n × m] under the mask, or, for sentences stacked in one matrix
+    /// (<see cref="AttentionMask.Sentences"/>), sentence by sentence, each under the causal mask or none: the same
+    /// weights the whole-matrix way gives (every other sentence's keys are hidden), without the [n × m] work.</summary>
+    private static (IReadOnlyList<SentenceBlock> Blocks, AttentionMask? Mask) Blocks(AttentionMask? mask, int n, int m) =>
+        mask?.SentenceBlocks is { } sentences
+            ? (sentences, mask.CausalWithinSentences ? AttentionMask.Causal : null)
+            : ([new SentenceBlock(0, n, 0, m)], mask);
 
     /// <summary>One head: α = softmax(Q_i·K_iᵀ/√d_k + mask), then head_i = Dropout(α)·V_i. The returned weights are α
     /// before dropout (what the softmax's backward pass needs); the mask is null when dropout is off.</summary>
@@ -378,13 +392,18 @@ public sealed class MultiHeadAttention
         ArgumentNullException.ThrowIfNull(record);
         var dConcat = OutputProjection.Backward(record.Concat, outputGradient);                   // through W_O   [n × E]
         var (dq, dk, dv) = (Storage.NewMatrix(record.Q.RowCount, ModelDim), Storage.NewMatrix(record.K.RowCount, ModelDim), Storage.NewMatrix(record.V.RowCount, ModelDim));
+        var blocks = record.Blocks ?? [new SentenceBlock(0, record.Q.RowCount, 0, record.K.RowCount)];
         for (var h = 0; h < HeadCount; h++)
         {
-            var head = ScaledDotProductAttention.Backward(Head(record.Q, h), Head(record.K, h), Head(record.V, h), record.Heads[h].Weights, Head(dConcat, h),
-                dropoutMask: record.DropoutMasks?[h]);
-            dq.SetSubMatrix(0, h * HeadDim, head.Queries);                                        // head i's columns again
-            dk.SetSubMatrix(0, h * HeadDim, head.Keys);
-            dv.SetSubMatrix(0, h * HeadDim, head.Values);
+            foreach (var (b, block) in blocks.Index())
+            {
+                var (i, rows, keys) = (h * blocks.Count + b, (block.FirstQuery, block.QueryCount), (block.FirstKey, block.KeyCount));
+                var head = ScaledDotProductAttention.Backward(Head(record.Q, h, rows), Head(record.K, h, keys), Head(record.V, h, keys),
+                    record.Heads[i].Weights, Head(dConcat, h, rows), dropoutMask: record.DropoutMasks?[i]);
+                dq.SetSubMatrix(block.FirstQuery, h * HeadDim, head.Queries);                     // head h's columns, the block's rows
+                dk.SetSubMatrix(block.FirstKey, h * HeadDim, head.Keys);                          // (blocks never share keys)
+                dv.SetSubMatrix(block.FirstKey, h * HeadDim, head.Values);
+            }
         }
         return new AttentionGradients(
             QueryProjection.Backward(record.Query, dq),                                           // through W_Q, W_K, W_V
@@ -394,6 +413,12 @@ public sealed class MultiHeadAttention
 
     /// <summary>Head i's columns i·d_k … (i+1)·d_k − 1 of a projection (PyTorch's <c>view(n, h, d_k)</c>).</summary>
     private Matrix<float> Head(Matrix<float> projection, int i) => projection.SubMatrix(0, projection.RowCount, i * HeadDim, HeadDim);
+
+    /// <summary>Head i's columns of the rows first … first + count − 1 (one stacked sentence's part).</summary>
+    private Matrix<float> Head(Matrix<float> projection, int i, int first, int count) =>
+        first == 0 && count == projection.RowCount ? Head(projection, i) : projection.SubMatrix(first, count, i * HeadDim, HeadDim);
+
+    private Matrix<float> Head(Matrix<float> projection, int i, (int First, int Count) rows) => Head(projection, i, rows.First, rows.Count);
 
     private static Matrix<float> Average(Matrix<float>[] weights)
     {
@@ -441,9 +466,11 @@ public sealed class MultiHeadAttention
 /// <param name="Q">Q = query·W_Qᵀ + b_Q, [n × E].</param>
 /// <param name="K">K, [m × E].</param>
 /// <param name="V">V, [m × E].</param>
-/// <param name="Heads">Each head's output and weights.</param>
+/// <param name="Heads">Each head's output and weights; with sentence blocks, head h's block b is at h·(blocks) + b.</param>
 /// <param name="Concat">Concat(head₁, …, head_h), [n × E].</param>
 /// <param name="Output">Concat·W_Oᵀ + b_O, [n × E].</param>
-/// <param name="DropoutMasks">Each head's attention-dropout mask [n × m] (null entries, or null, when dropout was off).</param>
+/// <param name="DropoutMasks">The attention-dropout mask of each entry of <paramref name="Heads"/> (null entries, or null, when dropout was off).</param>
+/// <param name="Blocks">The sentence blocks attention ran on (see <see cref="AttentionMask.Sentences"/>), or null for one block of [n × m].</param>
 public sealed record MultiHeadAttentionRecord(Matrix<float> Query, Matrix<float> Key, Matrix<float> Value, Matrix<float> Q, Matrix<float> K,
-    Matrix<float> V, IReadOnlyList<AttentionOutput> Heads, Matrix<float> Concat, Matrix<float> Output, IReadOnlyList<Matrix<float>?>? DropoutMasks = null);
+    Matrix<float> V, IReadOnlyList<AttentionOutput> Heads, Matrix<float> Concat, Matrix<float> Output, IReadOnlyList<Matrix<float>?>? DropoutMasks = null,
+    IReadOnlyList<SentenceBlock>? Blocks = null);

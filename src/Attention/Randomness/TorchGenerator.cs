@@ -144,9 +144,27 @@ public sealed class TorchGenerator
 
     private void DrawFloats(Span<float> destination)
     {
-        for (var i = 0; i < destination.Length; i++)
+        // DrawFloat for each element, with the tempering written out over the state so long draws (dropout masks) run
+        // at the speed of the twister rather than of a call per number; the same numbers in the same order.
+        var state = _state.AsSpan();
+        var i = 0;
+        while (i < destination.Length)
         {
-            destination[i] = DrawFloat();
+            if (_next >= StateSize)
+            {
+                Twist();
+            }
+            var count = Math.Min(StateSize - _next, destination.Length - i);
+            foreach (var word in state.Slice(_next, count))
+            {
+                var y = word;
+                y ^= y >> 11;
+                y ^= (y << 7) & 0x9D2C_5680u;
+                y ^= (y << 15) & 0xEFC6_0000u;
+                y ^= y >> 18;
+                destination[i++] = (y & 0xFF_FFFF) * (1.0f / (1 << 24));
+            }
+            _next += count;
         }
     }
 
@@ -274,10 +292,13 @@ public sealed class TorchGenerator
     {
         const uint upperMask = 0x8000_0000u;
         const uint lowerMask = 0x7FFF_FFFFu;
+        var state = _state.AsSpan();
         for (var i = 0; i < StateSize; i++)
         {
-            var y = (_state[i] & upperMask) | (_state[(i + 1) % StateSize] & lowerMask);
-            _state[i] = _state[(i + ShiftSize) % StateSize] ^ (y >> 1) ^ ((y & 1u) != 0 ? 0x9908_B0DFu : 0u);
+            var next = i + 1 == StateSize ? 0 : i + 1;                                   // (i + 1) mod 624
+            var far = i + ShiftSize < StateSize ? i + ShiftSize : i + ShiftSize - StateSize; // (i + 397) mod 624
+            var y = (state[i] & upperMask) | (state[next] & lowerMask);
+            state[i] = state[far] ^ (y >> 1) ^ (0x9908_B0DFu & unchecked(0u - (y & 1u))); // the matrix A, without a branch: xor when y is odd
         }
         _next = 0;
     }

@@ -1,8 +1,8 @@
-// A batch is a list of sentence pairs of different lengths. Each pair runs through the model on its own (no padding is
-// needed), and the batch's loss is the mean over every real target token of the batch, exactly as PyTorch averages a
-// padded batch whose padding labels are ignore_index:
+// A batch is a list of sentence pairs of different lengths. No padding is needed: the sentences are stacked, every token
+// one row of one matrix, so the position-wise layers run once on the whole batch (bigger, faster products), and attention
+// is masked so that each sentence sees only itself (AttentionMask.Sentences). The batch's loss is the mean over every
+// real target token of the batch, exactly as PyTorch averages a padded batch whose padding labels are ignore_index:
 //   L = Σ_pairs Σ_tokens loss_t / (number of real target tokens in the batch)
-// so the batch's gradient is the sum of each pair's gradient of its summed token losses, divided by that count.
 using Attention.Transformers;
 
 namespace Attention.Training;
@@ -30,23 +30,20 @@ public static class Batch
         ArgumentNullException.ThrowIfNull(pairs);
         ArgumentNullException.ThrowIfNull(loss);
         var tokens = Check(model, pairs, loss, startToken);
-        var total = 0.0;
-        foreach (var pair in pairs)
-        {
-            total += ForwardBackwardOne(model, pair, loss, startToken, tokens).Loss;
-        }
-        return (float)(total / tokens);
+        return (float)(ForwardBackwardStacked(model, pairs, loss, startToken, tokens).Loss / tokens);
     }
 
-    /// <summary>One pair forward and backward: adds the gradient of (its summed token losses / <paramref name="tokens"/>)
-    /// and returns its summed loss, its summed negative log-likelihood (the loss without label smoothing) and how many
-    /// of its counted tokens the logits get right.</summary>
-    internal static (double Loss, double Nll, int Correct) ForwardBackwardOne(Transformer model, SentencePair pair, CrossEntropyLoss loss, int startToken, int tokens)
+    /// <summary>The pairs stacked, forward and backward: adds the gradient of (their summed token losses / <paramref name="tokens"/>)
+    /// and returns their summed loss, their summed negative log-likelihood (the loss without label smoothing) and how many
+    /// of their counted tokens the logits get right.</summary>
+    internal static (double Loss, double Nll, int Correct) ForwardBackwardStacked(Transformer model, IReadOnlyList<SentencePair> pairs, CrossEntropyLoss loss, int startToken, int tokens)
     {
         var summed = new CrossEntropyLoss(loss.IgnoreIndex, loss.LabelSmoothing, LossReduction.Sum);
-        var record = model.ForwardRecorded(pair.Source, [startToken, .. pair.Target.Take(pair.Target.Count - 1)]);   // shifted right
-        model.Backward(record, summed.Backward(record.Logits, pair.Target) / tokens);                                   // ∂L/∂logits of the batch mean
-        return Score(record.Logits, pair.Target, summed);
+        var inputs = pairs.Select(p => (IReadOnlyList<int>)[startToken, .. p.Target.Take(p.Target.Count - 1)]).ToArray();  // shifted right
+        var record = model.ForwardRecorded([.. pairs.Select(p => p.Source)], inputs);
+        var labels = pairs.SelectMany(p => p.Target).ToArray();                                   // the logits' rows, sentence after sentence
+        model.Backward(record, summed.Backward(record.Logits, labels) / tokens);                  // ∂L/∂logits of the batch mean
+        return Score(record.Logits, labels, summed);
     }
 
     /// <summary>The summed loss, summed negative log-likelihood and correct tokens of one sentence's logits.</summary>

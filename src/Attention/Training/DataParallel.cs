@@ -30,8 +30,8 @@ public sealed record BatchResult(double Loss, double Nll, int Tokens, int Correc
 /// <remarks>
 /// <para>Determinism: for a given shard count and dropout seed the gradients are the same bits on 1, 2 or 64 threads.
 /// With one shard the gradients are exactly <see cref="Batch.ForwardBackward"/>'s.</para>
-/// <para>Dropout: sentence i of a batch draws its masks from its own stream, seeded from (seed, i), so which thread runs
-/// it does not matter.</para>
+/// <para>Each shard stacks its sentences (<see cref="Batch"/>) and draws its dropout masks from its own stream, seeded
+/// from (seed, shard), so which thread runs it does not matter.</para>
 /// <para>Memory: each shard holds a copy of the model's parameters and gradients.</para>
 /// </remarks>
 public sealed class DataParallel
@@ -59,7 +59,7 @@ public sealed class DataParallel
     /// <param name="pairs">The batch.</param>
     /// <param name="loss">Its ignore index and label smoothing are used; the reduction is the batch mean.</param>
     /// <param name="startToken">The id of <c>&lt;sos&gt;</c>.</param>
-    /// <param name="dropoutSeed">Seeds each sentence's dropout stream (sentence i: <see cref="SentenceSeed"/>).</param>
+    /// <param name="dropoutSeed">Seeds each shard's dropout stream (<see cref="ShardSeed"/>).</param>
     /// <param name="tokenCount">The divisor of the mean, when this batch is one part of a larger step (gradient
     /// accumulation); null for this batch's own counted tokens.</param>
     /// <returns>The batch's loss (over its own tokens), token count and correct tokens.</returns>
@@ -82,11 +82,12 @@ public sealed class DataParallel
             }
             using var oneThread = Parallelism.Use(1);                         // the cores are busy with shards
             var (first, end) = Range(s, pairs.Count);
-            for (var p = first; p < end; p++)
+            if (first < end)
             {
-                using var stream = Dropout.UseGenerator(new TorchGenerator(SentenceSeed(dropoutSeed, p)));
-                var (sentenceLoss, nll, correct) = Batch.ForwardBackwardOne(replica, pairs[p], loss, startToken, divisor);
-                results[s] = (results[s].Loss + sentenceLoss, results[s].Nll + nll, results[s].Correct + correct);
+                using var stream = Dropout.UseGenerator(new TorchGenerator(ShardSeed(dropoutSeed, s)));
+                var part = pairs.Skip(first).Take(end - first).ToArray();
+                var (shardLoss, nll, correct) = Batch.ForwardBackwardStacked(replica, part, loss, startToken, divisor);   // the shard's sentences stacked
+                results[s] = (shardLoss, nll, correct);
             }
         });
         for (var s = 0; s < Shards; s++)                                     // the fixed order of the reduction
@@ -100,12 +101,12 @@ public sealed class DataParallel
         return new BatchResult(results.Sum(r => r.Loss) / tokens, results.Sum(r => r.Nll) / tokens, tokens, results.Sum(r => r.Correct));
     }
 
-    /// <summary>The seed of sentence <paramref name="index"/>'s dropout stream: a SplitMix64 mix of the batch's seed and
-    /// the index, so neighbouring sentences get unrelated streams.</summary>
+    /// <summary>The seed of shard <paramref name="index"/>'s dropout stream: a SplitMix64 mix of the batch's seed and
+    /// the index, so neighbouring shards (and batches) get unrelated streams.</summary>
     /// <param name="seed">The batch's dropout seed.</param>
-    /// <param name="index">The sentence's position in the batch.</param>
+    /// <param name="index">The shard.</param>
     /// <returns>A seed for <see cref="TorchGenerator"/>.</returns>
-    public static long SentenceSeed(long seed, int index)
+    public static long ShardSeed(long seed, int index)
     {
         var z = unchecked((ulong)seed + 0x9E37_79B9_7F4A_7C15UL * (ulong)(index + 1));
         z = unchecked((z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9UL);

@@ -191,7 +191,7 @@ public sealed class Trainer
         return order;
     }
 
-    private static long Derive(long seed, int a, int b) => DataParallel.SentenceSeed(DataParallel.SentenceSeed(seed, a), b);
+    private static long Derive(long seed, int a, int b) => DataParallel.ShardSeed(DataParallel.ShardSeed(seed, a), b);
 
     private void SaveCheckpointIfAsked()
     {

@@ -1,5 +1,6 @@
 // "Attention Is All You Need", Figure 1: embeddings (·√d_model, §3.4) + positional encodings (§3.5) → encoder stack;
 // shifted target embeddings + positions → decoder stack attending to the encoder's memory → linear → softmax.
+using Attention.Kernels;
 using Attention.Layers;
 using Attention.Mechanisms;
 using Attention.Randomness;
@@ -275,24 +276,54 @@ public sealed class Transformer
     /// <returns>The record; its <see cref="TransformerRecord.Logits"/> are [m × target vocab].</returns>
     public TransformerRecord ForwardRecorded(IReadOnlyList<int> source, IReadOnlyList<int> target, AttentionMask? sourceMask = null)
     {
-        var (sourceEmbedded, sourceDropout) = EmbedRecorded(SourceEmbedding, source);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(target);
+        return Recorded([source], [target], sourceMask, AttentionMask.Causal, sourceMask);
+    }
+
+    /// <summary>The forward pass for training on a batch of sentence pairs, stacked: every sentence's tokens are rows of
+    /// one matrix, so the position-wise layers (embeddings, projections, feed-forward, norms, LM head) run once on all
+    /// of them, and attention is masked so that each sentence sees only itself (<see cref="AttentionMask.Sentences"/>).
+    /// Each sentence's positions start at 0. The same numbers as one sentence at a time, up to rounding.</summary>
+    /// <param name="sources">The source sentences' ids.</param>
+    /// <param name="targets">The target sentences' ids, shifted right; as many as the sources.</param>
+    /// <returns>The record; its logits are [Σ target lengths × target vocab], sentence after sentence.</returns>
+    public TransformerRecord ForwardRecorded(IReadOnlyList<IReadOnlyList<int>> sources, IReadOnlyList<IReadOnlyList<int>> targets)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (sources.Count != targets.Count || sources.Count == 0 || sources.Concat(targets).Any(s => s is null || s.Count == 0))
+        {
+            throw new ArgumentException($"A batch needs as many targets as sources ({targets.Count} and {sources.Count}), at least one of each, none empty.", nameof(targets));
+        }
+        var (sourceLengths, targetLengths) = (sources.Select(s => s.Count).ToArray(), targets.Select(t => t.Count).ToArray());
+        var sourceMask = AttentionMask.Sentences(sourceLengths, sourceLengths);                 // each source sees itself
+        var targetMask = AttentionMask.Sentences(targetLengths, targetLengths, causal: true);   // … each target its own past
+        var crossMask = AttentionMask.Sentences(targetLengths, sourceLengths);                  // … and its own source
+        return Recorded(sources, targets, sourceMask, targetMask, crossMask);
+    }
+
+    private TransformerRecord Recorded(IReadOnlyList<IReadOnlyList<int>> sources, IReadOnlyList<IReadOnlyList<int>> targets,
+        AttentionMask? sourceMask, AttentionMask targetMask, AttentionMask? crossMask)
+    {
+        var (sourceEmbedded, sourceDropout) = EmbedRecorded(SourceEmbedding, sources);
         var encoded = Encoder.ForwardRecorded(sourceEmbedded, sourceMask);                           // memory
-        var (targetEmbedded, targetDropout) = EmbedRecorded(TargetEmbedding, target);
-        var decoded = Decoder.ForwardRecorded(targetEmbedded, encoded.Output, AttentionMask.Causal, sourceMask);
-        return new TransformerRecord(source, target, sourceDropout, encoded, targetDropout, decoded, LmHead.Forward(decoded.Output));
+        var (targetEmbedded, targetDropout) = EmbedRecorded(TargetEmbedding, targets);
+        var decoded = Decoder.ForwardRecorded(targetEmbedded, encoded.Output, targetMask, crossMask);
+        return new TransformerRecord(sources, targets, sourceDropout, encoded, targetDropout, decoded, LmHead.Forward(decoded.Output));
     }
 
     /// <summary>The backward pass: from ∂L/∂logits, every parameter's gradient (tied weights collect both uses).</summary>
-    /// <param name="record">From <see cref="ForwardRecorded"/>.</param>
-    /// <param name="logitsGradient">∂L/∂logits, [m × target vocab], e.g. from <see cref="Training.CrossEntropyLoss.Backward"/>.</param>
+    /// <param name="record">From <see cref="ForwardRecorded(IReadOnlyList{int}, IReadOnlyList{int}, AttentionMask?)"/>.</param>
+    /// <param name="logitsGradient">∂L/∂logits, shaped as the logits, e.g. from <see cref="Training.CrossEntropyLoss.Backward"/>.</param>
     public void Backward(TransformerRecord record, Matrix<float> logitsGradient)
     {
         ArgumentNullException.ThrowIfNull(record);
         var dDecoded = LmHead.Backward(record.Decoder.Output, logitsGradient);                      // through the LM head
         var (dTarget, dMemory) = Decoder.Backward(record.Decoder, dDecoded);
         var dSource = Encoder.Backward(record.Encoder, dMemory);                                     // the memory's gradient flows on
-        EmbedBackward(TargetEmbedding, record.Target, record.TargetDropout, dTarget);
-        EmbedBackward(SourceEmbedding, record.Source, record.SourceDropout, dSource);
+        EmbedBackward(TargetEmbedding, record.Targets, record.TargetDropout, dTarget);
+        EmbedBackward(SourceEmbedding, record.Sources, record.SourceDropout, dSource);
     }
 
     /// <summary>Every trainable parameter once (a tied LM head's weight is the target embedding's): what an optimizer,
@@ -319,25 +350,40 @@ public sealed class Transformer
         return all;
     }
 
-    private (Matrix<float> Embedded, Matrix<float>? DropoutMask) EmbedRecorded(Embedding embedding, IReadOnlyList<int> ids)
+    /// <summary>Each sentence embedded (·√d_model) with its positions from 0, the sentences stacked, then dropout.</summary>
+    private (Matrix<float> Embedded, Matrix<float>? DropoutMask) EmbedRecorded(Embedding embedding, IReadOnlyList<IReadOnlyList<int>> sentences)
     {
-        var x = embedding.Forward(ids);
-        if (Options.ScaleEmbeddings)
+        var x = Storage.NewMatrix(sentences.Sum(s => s.Count), Options.ModelDim);
+        var row = 0;
+        foreach (var ids in sentences)
         {
-            x = x * MathF.Sqrt(Options.ModelDim);                                                    // ·√d_model
+            var e = embedding.Forward(ids);
+            if (Options.ScaleEmbeddings)
+            {
+                e = e * MathF.Sqrt(Options.ModelDim);                                                // ·√d_model
+            }
+            x.SetSubMatrix(row, 0, Positions.Forward(e, 0));                                         // + PE of positions 0 … n − 1
+            row += ids.Count;
         }
-        return EmbeddingDropout.ForwardRecorded(Positions.Forward(x, 0));                           // + PE, dropout
+        return EmbeddingDropout.ForwardRecorded(x);
     }
 
-    /// <summary>Back through dropout, the positions (learned ones get the gradient of every position) and the scale.</summary>
-    private void EmbedBackward(Embedding embedding, IReadOnlyList<int> ids, Matrix<float>? dropoutMask, Matrix<float> gradient)
+    /// <summary>Back through dropout, then sentence by sentence through the positions (learned ones get the gradient
+    /// of every position) and the scale into the embedding rows.</summary>
+    private void EmbedBackward(Embedding embedding, IReadOnlyList<IReadOnlyList<int>> sentences, Matrix<float>? dropoutMask, Matrix<float> gradient)
     {
         gradient = Dropout.Backward(dropoutMask, gradient);
-        if (Positions is LearnedPositionalEncoding learned)
+        var row = 0;
+        foreach (var ids in sentences)
         {
-            learned.Table.Backward([.. Enumerable.Range(0, ids.Count)], gradient);                  // x + P[0..n): P gets ∂L/∂x
+            var part = sentences.Count == 1 ? gradient : gradient.SubMatrix(row, ids.Count, 0, Options.ModelDim);
+            if (Positions is LearnedPositionalEncoding learned)
+            {
+                learned.Table.Backward([.. Enumerable.Range(0, ids.Count)], part);                  // x + P[0..n): P gets ∂L/∂x
+            }
+            embedding.Backward(ids, Options.ScaleEmbeddings ? part * MathF.Sqrt(Options.ModelDim) : part);
+            row += ids.Count;
         }
-        embedding.Backward(ids, Options.ScaleEmbeddings ? gradient * MathF.Sqrt(Options.ModelDim) : gradient);
     }
 
     /// <summary>Switches dropout on (training) or off (evaluation, the default) everywhere.</summary>
@@ -351,12 +397,12 @@ public sealed class Transformer
 }
 
 /// <summary>What <see cref="Transformer.Backward"/> needs from the forward pass.</summary>
-/// <param name="Source">The source ids.</param>
-/// <param name="Target">The target ids.</param>
+/// <param name="Sources">The source sentences (one for a single pair), stacked in this order.</param>
+/// <param name="Targets">The target sentences, shifted right.</param>
 /// <param name="SourceDropout">The dropout mask on the embedded source, or null.</param>
 /// <param name="Encoder">The encoder stack's record.</param>
 /// <param name="TargetDropout">The dropout mask on the embedded target, or null.</param>
 /// <param name="Decoder">The decoder stack's record.</param>
-/// <param name="Logits">[m × target vocab].</param>
-public sealed record TransformerRecord(IReadOnlyList<int> Source, IReadOnlyList<int> Target, Matrix<float>? SourceDropout, TransformerEncoderRecord Encoder,
+/// <param name="Logits">[Σ target lengths × target vocab].</param>
+public sealed record TransformerRecord(IReadOnlyList<IReadOnlyList<int>> Sources, IReadOnlyList<IReadOnlyList<int>> Targets, Matrix<float>? SourceDropout, TransformerEncoderRecord Encoder,
     Matrix<float>? TargetDropout, TransformerDecoderRecord Decoder, Matrix<float> Logits);

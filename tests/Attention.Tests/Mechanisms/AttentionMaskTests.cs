@@ -66,4 +66,19 @@ public class AttentionMaskTests
         negative.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("query");
         AttentionMask.Causal.BiasAt(1000, 1001).Should().Be(float.NegativeInfinity, "a causal mask fits any shape");
     }
+
+    [Fact]
+    public void Stacked_sentences_see_only_themselves()
+    {
+        // Two sentences of 2 and 3 tokens stacked: rows 0–1 are sentence 0, rows 2–4 sentence 1 (. keeps, x hides).
+        var self = AttentionMask.Sentences([2, 3], [2, 3], causal: true).ToAdditive(5, 5);
+        string[] expected = [". x x x x", ". . x x x", "x x . x x", "x x . . x", "x x . . ."];
+        Enumerable.Range(0, 5).Select(i => string.Join(" ", self.Row(i).Select(b => b == 0 ? "." : "x"))).Should().Equal(expected);
+        // Cross-attention: targets of 1 and 2 tokens over sources of 3 and 1.
+        var cross = AttentionMask.Sentences([1, 2], [3, 1]).ToAdditive(3, 4);
+        string[] crossExpected = [". . . x", "x x x .", "x x x ."];
+        Enumerable.Range(0, 3).Select(i => string.Join(" ", cross.Row(i).Select(b => b == 0 ? "." : "x"))).Should().Equal(crossExpected);
+        var unequal = () => AttentionMask.Sentences([1, 2], [3, 1], causal: true);
+        unequal.Should().Throw<ArgumentException>().WithMessage("*queries [1, 2], keys [3, 1]*");
+    }
 }
