@@ -46,26 +46,13 @@ public static class Batch
         return Score(record.Logits, labels, summed);
     }
 
-    /// <summary>The summed loss, summed negative log-likelihood and correct tokens of one sentence's logits.</summary>
+    /// <summary>The summed loss, summed negative log-likelihood and correct tokens of some logits.</summary>
     internal static (double Loss, double Nll, int Correct) Score(MathNet.Numerics.LinearAlgebra.Matrix<float> logits, IReadOnlyList<int> targets, CrossEntropyLoss summed)
     {
-        var value = summed.Forward(logits, targets).Loss;
-        var nll = summed.LabelSmoothing == 0 ? value : new CrossEntropyLoss(summed.IgnoreIndex, 0, LossReduction.Sum).Forward(logits, targets).Loss;
-        return (value, nll, Correct(logits, targets, summed.IgnoreIndex));
-    }
-
-    /// <summary>Counted targets whose row's highest logit (the first, on ties) is the target.</summary>
-    internal static int Correct(MathNet.Numerics.LinearAlgebra.Matrix<float> logits, IReadOnlyList<int> targets, int ignoreIndex)
-    {
-        var correct = 0;
-        for (var t = 0; t < targets.Count; t++)
-        {
-            if (targets[t] != ignoreIndex && logits.Row(t).MaximumIndex() == targets[t])
-            {
-                correct++;
-            }
-        }
-        return correct;
+        var output = summed.Forward(logits, targets);
+        var predicted = Kernels.RowReductions.ArgMax(logits);                                    // the most likely token of each row
+        var correct = targets.Where((t, i) => t != summed.IgnoreIndex && predicted[i] == t).Count();
+        return (output.Loss, output.NegativeLogLikelihood, correct);
     }
 
     /// <summary>The number of target tokens that count, after checking every pair.</summary>

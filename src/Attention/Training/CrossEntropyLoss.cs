@@ -4,6 +4,7 @@
 //   loss_i  = −(1 − ε)·log p_i[t_i] − (ε/C)·Σ_c log p_i[c]            (0 for a row whose target is ignore_index)
 //   mean    = Σ_i loss_i / (number of rows not ignored);   sum = Σ_i loss_i
 // and its gradient, written out: ∂loss_i/∂z_ic = p_ic − (1 − ε)·[c = t_i] − ε/C, divided by the count for the mean.
+using Attention.Kernels;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Attention.Training;
@@ -25,7 +26,9 @@ public enum LossReduction
 /// <param name="Loss">The reduced loss (for <see cref="LossReduction.None"/>, the sum).</param>
 /// <param name="PerToken">loss_i for every row, [n]; 0 where the target is ignored.</param>
 /// <param name="Counted">How many rows were not ignored (the mean's divisor).</param>
-public sealed record CrossEntropyOutput(float Loss, Vector<float> PerToken, int Counted);
+/// <param name="NegativeLogLikelihood">−Σ log p_i[t_i] over the counted rows, reduced as the loss: the loss without label
+/// smoothing (e to its mean is the perplexity).</param>
+public sealed record CrossEntropyOutput(float Loss, Vector<float> PerToken, int Counted, double NegativeLogLikelihood = 0);
 
 /// <summary>PyTorch's <c>nn.CrossEntropyLoss(ignore_index=…, label_smoothing=…, reduction=…)</c> over logits [n × C].</summary>
 /// <remarks>Sums run in double and round to float at the end. A batch whose every target is ignored has no mean (PyTorch
@@ -63,26 +66,24 @@ public sealed class CrossEntropyLoss
     {
         var counted = Check(logits, targets);
         var (n, classes, epsilon) = (logits.RowCount, logits.ColumnCount, (double)LabelSmoothing);
+        var logSumExp = RowReductions.LogSumExp(logits);                                 // log Σ_c exp z_ic, per row
+        var sums = RowReductions.Sums(logits);                                           // Σ_c z_ic, per row
         var perToken = Vector<float>.Build.Dense(n);
-        var total = 0.0;
+        var (total, nll) = (0.0, 0.0);
         for (var i = 0; i < n; i++)
         {
             if (targets[i] == IgnoreIndex)
             {
                 continue;
             }
-            var logSumExp = LogSumExp(logits, i);
-            var sumOfLogP = 0.0;
-            for (var c = 0; c < classes; c++)
-            {
-                sumOfLogP += logits[i, c] - logSumExp;                                 // Σ_c log p_i[c]
-            }
-            var loss = -(1 - epsilon) * (logits[i, targets[i]] - logSumExp) - epsilon / classes * sumOfLogP;
+            var logPTarget = logits.At(i, targets[i]) - logSumExp[i];                  // log p_i[t_i]
+            var sumOfLogP = sums[i] - classes * logSumExp[i];                            // Σ_c log p_i[c] = Σ_c z_ic − C·logsumexp
+            var loss = -(1 - epsilon) * logPTarget - epsilon / classes * sumOfLogP;
             perToken[i] = (float)loss;
-            total += loss;
+            (total, nll) = (total + loss, nll - logPTarget);
         }
-        var reduced = Reduction == LossReduction.Mean ? total / counted : total;
-        return new CrossEntropyOutput((float)reduced, perToken, counted);
+        var divisor = Reduction == LossReduction.Mean ? counted : 1;
+        return new CrossEntropyOutput((float)(total / divisor), perToken, counted, nll / divisor);
     }
 
     /// <summary>∂L/∂logits for the reduced loss L (the sum for <see cref="LossReduction.None"/>).</summary>
@@ -92,40 +93,26 @@ public sealed class CrossEntropyLoss
     public Matrix<float> Backward(Matrix<float> logits, IReadOnlyList<int> targets)
     {
         var counted = Check(logits, targets);
-        var (n, classes, epsilon) = (logits.RowCount, logits.ColumnCount, (double)LabelSmoothing);
-        var scale = Reduction == LossReduction.Mean ? 1.0 / counted : 1.0;
-        var gradient = Matrix<float>.Build.Dense(n, classes);
+        var (n, classes, epsilon) = (logits.RowCount, logits.ColumnCount, LabelSmoothing);
+        var scale = Reduction == LossReduction.Mean ? 1.0f / counted : 1.0f;
+        var gradient = RowReductions.Softmax(logits);                                       // p_ic
+        gradient.Subtract(epsilon / classes, gradient);                                     // − ε/C, the smoothed one-hot's floor
         for (var i = 0; i < n; i++)
         {
             if (targets[i] == IgnoreIndex)
             {
-                continue;
+                gradient.ClearRow(i);                                                       // an ignored row gets nothing
             }
-            var logSumExp = LogSumExp(logits, i);
-            for (var c = 0; c < classes; c++)
+            else
             {
-                var p = Math.Exp(logits[i, c] - logSumExp);
-                var target = (c == targets[i] ? 1 - epsilon : 0) + epsilon / classes;  // the smoothed one-hot
-                gradient[i, c] = (float)((p - target) * scale);
+                gradient.At(i, targets[i], gradient.At(i, targets[i]) - (1 - epsilon));     // − (1 − ε) at the target
             }
+        }
+        if (scale != 1.0f)
+        {
+            gradient.Multiply(scale, gradient);                                             // the mean: over the counted rows
         }
         return gradient;
-    }
-
-    /// <summary>log Σ_c exp(z_ic), with the row maximum subtracted first.</summary>
-    private static double LogSumExp(Matrix<float> logits, int row)
-    {
-        double max = float.NegativeInfinity;
-        for (var c = 0; c < logits.ColumnCount; c++)
-        {
-            max = Math.Max(max, logits[row, c]);
-        }
-        var sum = 0.0;
-        for (var c = 0; c < logits.ColumnCount; c++)
-        {
-            sum += Math.Exp(logits[row, c] - max);
-        }
-        return max + Math.Log(sum);
     }
 
     /// <summary>The number of rows not ignored, after checking every argument.</summary>
