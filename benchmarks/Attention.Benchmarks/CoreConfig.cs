@@ -34,3 +34,19 @@ public sealed class SlowCallsConfig : ManualConfig
         AddJob(Job.Default.WithStrategy(BenchmarkDotNet.Engines.RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(6));
     }
 }
+
+/// <summary>For a training step (tens to hundreds of milliseconds a call, much of it in code that tiers up only after
+/// several calls): one and two cores as <see cref="OneAndTwoCoresConfig"/>, but 10 warm-up and 15 measured iterations,
+/// and the median reported, because the shared cores of this machine make single iterations jump.</summary>
+public sealed class TrainingConfig : ManualConfig
+{
+    public TrainingConfig()
+    {
+        UnionRule = ConfigUnionRule.AlwaysUseLocal;
+        Add(DefaultConfig.Instance);
+        AddDiagnoser(MemoryDiagnoser.Default);
+        AddColumn(StatisticColumn.Median);
+        AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(10).WithIterationCount(15).WithAffinity(1).WithId("1 core"));
+        AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(10).WithIterationCount(15).WithAffinity(3).WithId("2 cores"));
+    }
+}

@@ -12,7 +12,7 @@ namespace Attention.Benchmarks;
 /// medium: d_model 256, 4 heads, d_ff 1024, 3 + 3 layers, vocabularies 4000, batch 16 of 32 + 32 tokens.
 /// The batch runs through <see cref="DataParallel"/> with 2 shards (its sentences spread over the cores it has).
 /// </summary>
-[Config(typeof(OneAndTwoCoresConfig))]
+[Config(typeof(TrainingConfig))]
 public class TrainingStepBenchmarks
 {
     private Transformer _model = null!;
