@@ -51,4 +51,18 @@ public sealed class LearnedPositionalEncoding : IPositionalEncoding
         SinusoidalPositionalEncoding.CheckPositions(startPosition, x.RowCount, MaxPositions);
         return x + Table.Weight.SubMatrix(startPosition, x.RowCount, 0, ModelDim);
     }
+
+    /// <summary>The backward pass of <see cref="Forward(Matrix{float}, int)"/>: y = x + P[start … start + n), so ∂L/∂x = ∂L/∂y
+    /// (returned as it is) and row p of the table gets row p − start of ∂L/∂y added to its gradient.</summary>
+    /// <param name="startPosition">The start given to the forward pass.</param>
+    /// <param name="outputGradient">∂L/∂y, [n × d_model].</param>
+    /// <returns>∂L/∂x, which is <paramref name="outputGradient"/> itself.</returns>
+    public Matrix<float> Backward(int startPosition, Matrix<float> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        Shapes.RequireColumns(outputGradient, nameof(outputGradient), ModelDim, "d_model");
+        SinusoidalPositionalEncoding.CheckPositions(startPosition, outputGradient.RowCount, MaxPositions);
+        Table.Backward([.. Enumerable.Range(startPosition, outputGradient.RowCount)], outputGradient);
+        return outputGradient;
+    }
 }

@@ -379,7 +379,7 @@ public sealed class Transformer
             var part = sentences.Count == 1 ? gradient : gradient.SubMatrix(row, ids.Count, 0, Options.ModelDim);
             if (Positions is LearnedPositionalEncoding learned)
             {
-                learned.Table.Backward([.. Enumerable.Range(0, ids.Count)], part);                  // x + P[0..n): P gets ∂L/∂x
+                learned.Backward(0, part);                                                          // x + P[0..n): P gets ∂L/∂x
             }
             embedding.Backward(ids, Options.ScaleEmbeddings ? part * MathF.Sqrt(Options.ModelDim) : part);
             row += ids.Count;
