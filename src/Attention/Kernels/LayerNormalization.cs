@@ -143,13 +143,14 @@ public static class LayerNormalization
         }
         var (gMean, gxMean) = (new double[n], new double[n]);
         var (dGain, dBias) = (Vector<float>.Build.Dense(d), Vector<float>.Build.Dense(d));
+        var gains = gain.ToArray();                                                          // γ as an array: no indexer call per entry
         for (var j = 0; j < d; j++)
         {
             double sumGain = 0, sumBias = 0;
             for (var i = 0; i < n; i++)
             {
                 var xHat = (xs[i + j * n] - mean[i]) * inverseStd[i];
-                var g = (double)dy[i + j * n] * gain[j];
+                var g = (double)dy[i + j * n] * gains[j];
                 (sumBias, sumGain) = (sumBias + dy[i + j * n], sumGain + dy[i + j * n] * xHat);
                 gMean[i] += g / d;
                 gxMean[i] += g * xHat / d;
@@ -163,7 +164,7 @@ public static class LayerNormalization
             for (var i = 0; i < n; i++)
             {
                 var xHat = (xs[i + j * n] - mean[i]) * inverseStd[i];
-                dxs[i + j * n] = (float)(inverseStd[i] * ((double)dy[i + j * n] * gain[j] - gMean[i] - xHat * gxMean[i]));
+                dxs[i + j * n] = (float)(inverseStd[i] * ((double)dy[i + j * n] * gains[j] - gMean[i] - xHat * gxMean[i]));
             }
         }
         return new LayerNormGradients(dx, dGain, dBias);
