@@ -39,7 +39,23 @@ public static class SafeTensors
     /// <param name="bytes">The whole file.</param>
     /// <returns>Named matrices.</returns>
     /// <exception cref="InvalidDataException">The bytes are not a valid safetensors file this library can read.</exception>
-    public static Dictionary<string, Matrix<float>> Read(ReadOnlySpan<byte> bytes)
+    public static Dictionary<string, Matrix<float>> Read(ReadOnlySpan<byte> bytes) => ReadWithMetadata(bytes).Tensors;
+
+    /// <summary>Reads every tensor of a file and its <c>__metadata__</c> (string keys and values, as the format defines it).</summary>
+    /// <param name="path">A .safetensors file.</param>
+    /// <returns>The tensors and the metadata (empty when the file has none).</returns>
+    /// <exception cref="InvalidDataException">The file is not a valid safetensors file, or its metadata is not an object of strings.</exception>
+    public static (Dictionary<string, Matrix<float>> Tensors, Dictionary<string, string> Metadata) ReadWithMetadata(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return ReadWithMetadata(File.ReadAllBytes(path));
+    }
+
+    /// <summary>Reads every tensor of safetensors bytes and their <c>__metadata__</c>.</summary>
+    /// <param name="bytes">The whole file.</param>
+    /// <returns>The tensors and the metadata (empty when the file has none).</returns>
+    /// <exception cref="InvalidDataException">The bytes are not a valid safetensors file, or the metadata is not an object of strings.</exception>
+    public static (Dictionary<string, Matrix<float>> Tensors, Dictionary<string, string> Metadata) ReadWithMetadata(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length < 8)
         {
@@ -76,11 +92,13 @@ public static class SafeTensors
                 throw new InvalidDataException("The safetensors header must be a JSON object of tensors.");
             }
             var tensors = new Dictionary<string, Matrix<float>>(StringComparer.Ordinal);
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var spans = new List<(string Name, ulong Begin, ulong End)>();
             foreach (var entry in header.RootElement.EnumerateObject())
             {
                 if (entry.Name == "__metadata__")
                 {
+                    ReadMetadata(entry.Value, metadata);
                     continue;
                 }
                 if (tensors.ContainsKey(entry.Name))
@@ -92,27 +110,60 @@ public static class SafeTensors
                 spans.Add((entry.Name, begin, end));
             }
             RequireEveryByteOnce(spans, (ulong)data.Length);
-            return tensors;
+            return (tensors, metadata);
+        }
+    }
+
+    private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata)
+    {
+        if (value.ValueKind != JsonValueKind.Object || metadata.Count > 0)
+        {
+            throw new InvalidDataException("__metadata__ must appear once, as a JSON object of strings.");
+        }
+        foreach (var item in value.EnumerateObject())
+        {
+            if (item.Value.ValueKind != JsonValueKind.String || !metadata.TryAdd(item.Name, item.Value.GetString()!))
+            {
+                throw new InvalidDataException($"__metadata__ entry '{item.Name}' is not a string, or appears twice; the format allows only string values.");
+            }
         }
     }
 
     /// <summary>Writes tensors to a file as F32.</summary>
     /// <param name="path">The file to create or overwrite.</param>
     /// <param name="tensors">Named matrices; one-row matrices are written as 1-d tensors.</param>
-    public static void Write(string path, IReadOnlyDictionary<string, Matrix<float>> tensors)
+    public static void Write(string path, IReadOnlyDictionary<string, Matrix<float>> tensors) => Write(path, tensors, metadata: null);
+
+    /// <summary>Writes tensors to a file as F32, with extra <c>__metadata__</c> entries.</summary>
+    /// <param name="path">The file to create or overwrite.</param>
+    /// <param name="tensors">Named matrices; one-row matrices are written as 1-d tensors.</param>
+    /// <param name="metadata">String entries added to <c>__metadata__</c> (beside "format": "pt"), or null.</param>
+    public static void Write(string path, IReadOnlyDictionary<string, Matrix<float>> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
         ArgumentNullException.ThrowIfNull(path);
-        File.WriteAllBytes(path, Write(tensors));
+        File.WriteAllBytes(path, Write(tensors, metadata));
     }
 
     /// <summary>The safetensors bytes of <paramref name="tensors"/>, F32, in name order.</summary>
     /// <param name="tensors">Named matrices; one-row matrices are written as 1-d tensors.</param>
     /// <returns>The whole file.</returns>
-    public static byte[] Write(IReadOnlyDictionary<string, Matrix<float>> tensors)
+    public static byte[] Write(IReadOnlyDictionary<string, Matrix<float>> tensors) => Write(tensors, metadata: null);
+
+    /// <summary>The safetensors bytes of <paramref name="tensors"/>, F32, in name order, with extra <c>__metadata__</c> entries.</summary>
+    /// <param name="tensors">Named matrices; one-row matrices are written as 1-d tensors.</param>
+    /// <param name="metadata">String entries added to <c>__metadata__</c> (beside "format": "pt"), or null.</param>
+    /// <returns>The whole file.</returns>
+    public static byte[] Write(IReadOnlyDictionary<string, Matrix<float>> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         var names = tensors.Keys.Where(n => n != "__metadata__").Order(StringComparer.Ordinal).ToArray();
-        var header = new Dictionary<string, object> { ["__metadata__"] = new Dictionary<string, string> { ["format"] = "pt", ["writer"] = "Attention" } };
+        var entries = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt", ["writer"] = "Attention" };
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        {
+            entries[key] = value ?? throw new ArgumentException($"Metadata entry '{key}' is null; safetensors metadata values are strings.", nameof(metadata));
+        }
+        entries["format"] = "pt";                                            // what Python's safetensors expects
+        var header = new Dictionary<string, object> { ["__metadata__"] = entries };
         long offset = 0;
         foreach (var name in names)
         {

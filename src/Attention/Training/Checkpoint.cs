@@ -12,7 +12,7 @@ namespace Attention.Training;
 /// <summary>Saving and restoring a training run: model, optimizer and trainer state, all or nothing.</summary>
 public static class Checkpoint
 {
-    /// <summary>The model's parameters, readable by <see cref="Transformer.Load"/> and Python's <c>safetensors</c>.</summary>
+    /// <summary>The model's parameters, readable by <see cref="Transformer.Load(string)"/> and Python's <c>safetensors</c>.</summary>
     public const string ModelFile = "model.safetensors";
 
     /// <summary>The optimizer's buffers and step (<see cref="Optimizer.StateDict"/>).</summary>
@@ -76,7 +76,11 @@ public static class Checkpoint
                 throw new InvalidDataException($"{path} is missing: a checkpoint folder holds {ModelFile}, {OptimizerFile} and {StateFile}.");
             }
         }
-        var weights = SafeTensors.Read(modelPath);
+        var (weights, metadata) = SafeTensors.ReadWithMetadata(modelPath);
+        if (metadata.TryGetValue(Transformer.OptionsKey, out var json) && TransformerOptions.FromJson(json).Differences(model.Options) is { Count: > 0 } differences)
+        {
+            throw new InvalidDataException($"{modelPath} holds a model of other options than this one's (in the file → this model): {string.Join("; ", differences)}.");
+        }
         var buffers = SafeTensors.Read(optimizerPath);
         TrainerState state;
         try

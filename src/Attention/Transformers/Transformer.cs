@@ -169,17 +169,61 @@ public sealed class Transformer
             lmHead, generator);
     }
 
-    /// <summary>Reads a model from a safetensors file (see <see cref="SafeTensors"/>).</summary>
-    /// <param name="path">The file.</param>
-    /// <param name="options">Sizes and switches the parameters must fit.</param>
-    /// <returns>The model.</returns>
-    /// <exception cref="InvalidDataException">The file is not valid safetensors, or its tensors do not fit the options
-    /// (missing or unexpected names, listed; other shapes).</exception>
+    /// <summary>The metadata key of the checkpoint format version <see cref="Save"/> writes.</summary>
+    public const string FormatKey = "attention.format";
+
+    /// <summary>The metadata key of the model's options (<see cref="TransformerOptions.ToJson"/>).</summary>
+    public const string OptionsKey = "attention.options";
+
+    /// <summary>The checkpoint format <see cref="Save"/> writes and <see cref="Load(string)"/> reads.</summary>
+    public const int CheckpointFormat = 1;
+
+    /// <summary>Loads a model saved by <see cref="Save"/>: its options come from the file's metadata, so the path is all
+    /// it needs.</summary>
+    /// <param name="path">A .safetensors file written by <see cref="Save"/>.</param>
+    /// <returns>The model, in evaluation mode.</returns>
+    /// <exception cref="InvalidDataException">The file is not a safetensors file, has no options or another format
+    /// version (written by another tool: use <see cref="Load(string, TransformerOptions)"/>), or its tensors do not fit
+    /// its options.</exception>
+    public static Transformer Load(string path)
+    {
+        var (state, metadata) = SafeTensors.ReadWithMetadata(path);
+        if (!metadata.TryGetValue(OptionsKey, out var json) || metadata.GetValueOrDefault(FormatKey) != CheckpointFormat.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            throw new InvalidDataException($"{path} has no '{OptionsKey}' of format {CheckpointFormat} in its metadata (format: '{metadata.GetValueOrDefault(FormatKey)}'), "
+                + "so its sizes are unknown: it was not written by Transformer.Save. Load it with Transformer.Load(path, options).");
+        }
+        var options = TransformerOptions.FromJson(json);
+        return FromFile(path, state, options);
+    }
+
+    /// <summary>Loads a model written by <see cref="Save"/> (or any safetensors file with these names, such as one
+    /// written from PyTorch's state_dict), strictly.</summary>
+    /// <param name="path">A .safetensors file.</param>
+    /// <param name="options">The sizes and switches the file must fit. When the file records its own options they must be these.</param>
+    /// <returns>The model, in evaluation mode.</returns>
+    /// <exception cref="ArgumentException">The options themselves are invalid.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid safetensors file, records other options (the message
+    /// names each difference), or its parameters do not fit the options (missing or unexpected names, listed; other shapes).</exception>
     public static Transformer Load(string path, TransformerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();                                  // the caller's options: their errors stay ArgumentExceptions
-        var state = SafeTensors.Read(path);
+        var (state, metadata) = SafeTensors.ReadWithMetadata(path);
+        if (metadata.TryGetValue(OptionsKey, out var json))
+        {
+            var saved = TransformerOptions.FromJson(json);
+            var differences = saved.Differences(options);
+            if (differences.Count > 0)
+            {
+                throw new InvalidDataException($"{path} holds a model of other options than the ones given (in the file → given): {string.Join("; ", differences)}.");
+            }
+        }
+        return FromFile(path, state, options);
+    }
+
+    private static Transformer FromFile(string path, Dictionary<string, Matrix<float>> state, TransformerOptions options)
+    {
         try
         {
             return FromStateDict(state, options);
@@ -188,6 +232,21 @@ public sealed class Transformer
         {
             throw new InvalidDataException($"{path}: {e.Message}", e);
         }
+    }
+
+    /// <summary>Writes the model as a safetensors file that <see cref="Load(string)"/> (or Python's <c>safetensors</c>)
+    /// reads back: the parameters under <see cref="ToStateDict"/>'s names, and in the metadata the options
+    /// (<see cref="OptionsKey"/>), the format (<see cref="FormatKey"/>) and any entries given (a tokenizer, say).</summary>
+    /// <param name="path">The file to create or overwrite.</param>
+    /// <param name="metadata">More string entries for the metadata, or null.</param>
+    public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var entries = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+        {
+            [FormatKey] = CheckpointFormat.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [OptionsKey] = Options.ToJson(),
+        };
+        SafeTensors.Write(path, ToStateDict(), entries);
     }
 
     /// <summary>PyTorch's <c>load_state_dict(state, strict=True)</c>: copies the values into this model's own parameters
@@ -204,10 +263,6 @@ public sealed class Transformer
             loaded[i].Parameter.Value.CopyTo(mine[i].Parameter.Value);
         }
     }
-
-    /// <summary>Writes the model as a safetensors file that <see cref="Load"/> (or Python's <c>safetensors</c>) reads back.</summary>
-    /// <param name="path">The file to create or overwrite.</param>
-    public void Save(string path) => SafeTensors.Write(path, ToStateDict());
 
     /// <summary>All parameters under their names (copies; with tied weights <c>lm_head.weight</c> is left out, as it is the target embedding).</summary>
     /// <returns>Named matrices; 1-d tensors as [1 × n].</returns>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Attention.Layers;
 
 namespace Attention.Transformers;
@@ -109,5 +111,40 @@ public sealed record TransformerOptions
         {
             throw new ArgumentException($"PaddingIndex {pad} is not an id of both vocabularies (source {SourceVocabularySize}, target {TargetVocabularySize}).", nameof(PaddingIndex));
         }
+    }
+
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    /// <summary>The options as JSON (every property, the activation by name), as a checkpoint's metadata keeps them.</summary>
+    /// <returns>The JSON text.</returns>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Options from <see cref="ToJson"/>'s JSON, validated.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="InvalidDataException">Not options JSON, or options that do not make a model (the message says which).</exception>
+    public static TransformerOptions FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            var options = JsonSerializer.Deserialize<TransformerOptions>(json, Json) ?? throw new InvalidDataException("The options are null.");
+            options.Validate();
+            return options;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            throw new InvalidDataException($"Not valid Transformer options: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The properties in which two options differ, as "Name: this → other".</summary>
+    /// <param name="other">The other options.</param>
+    /// <returns>One line per differing property; empty when equal.</returns>
+    public IReadOnlyList<string> Differences(TransformerOptions other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return [.. typeof(TransformerOptions).GetProperties().Where(p => p.CanWrite && !Equals(p.GetValue(this), p.GetValue(other)))
+            .Select(p => $"{p.Name}: {p.GetValue(this) ?? "null"} → {p.GetValue(other) ?? "null"}")];
     }
 }

@@ -8,7 +8,7 @@ using Attention.Transformers;
 namespace Attention.Tests.Properties;
 
 /// <summary>
-/// Fuzzing the checkpoint readers (<see cref="SafeTensors.Read(ReadOnlySpan{byte})"/>, and <see cref="Transformer.Load"/> on
+/// Fuzzing the checkpoint readers (<see cref="SafeTensors.Read(ReadOnlySpan{byte})"/>, and <see cref="Transformer.Load(string, TransformerOptions)"/> on
 /// every 25th case written to a file) with seeded mutations of valid files: bit flips, truncations, bytes spliced in or cut
 /// out, header numbers made huge, negative or fractional, keys renamed. Every case must either load (a valid model) or be
 /// refused with <see cref="InvalidDataException"/>; never another exception, a hang, or an allocation sized by a hostile

@@ -1,3 +1,4 @@
+using Attention.Serialization;
 using Attention.Mechanisms;
 using Attention.Randomness;
 using Attention.Tests.Support;
@@ -70,6 +71,50 @@ public class TransformerTests
             model.Save(path);
             var loaded = Transformer.Load(path, Options with { LearnedPositions = true });
             loaded.Forward([1, 2, 3], [2, 4]).Should().Be(model.Forward([1, 2, 3], [2, 4]));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_saved_model_describes_itself_so_the_path_is_all_Load_needs()
+    {
+        var options = Options with { LearnedPositions = true, TieOutputToEmbedding = true, Activation = Attention.Layers.Activation.Gelu };
+        var model = NewModel(options);
+        var tokenizer = Attention.Tokenization.BytePairTokenizer.Train(["안녕하세요, 만나서 반가워요", "hey, good to know you"], 270);
+        var path = Path.Combine(Path.GetTempPath(), $"attention-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            model.Save(path, new Dictionary<string, string> { ["attention.tokenizer"] = tokenizer.ToJson() });
+            var loaded = Transformer.Load(path);
+            loaded.Options.Should().Be(options);
+            loaded.Forward([1, 2, 3], [2, 4]).Should().Be(model.Forward([1, 2, 3], [2, 4]));
+            var metadata = SafeTensors.ReadWithMetadata(path).Metadata;
+            metadata["format"].Should().Be("pt", "Python's safetensors reads it as PyTorch tensors");
+            metadata[Transformer.FormatKey].Should().Be("1");
+            Attention.Tokenization.BytePairTokenizer.FromJson(metadata["attention.tokenizer"]).Vocabulary.Tokens.Should().Equal(tokenizer.Vocabulary.Tokens);
+
+            var other = () => Transformer.Load(path, options with { TargetVocabularySize = 40, ModelDim = 32 });
+            other.Should().Throw<InvalidDataException>().WithMessage("*other options*ModelDim: 16 → 32*TargetVocabularySize: 9 → 40*");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_file_without_options_asks_for_them()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"attention-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            SafeTensors.Write(path, NewModel().ToStateDict());
+            var load = () => Transformer.Load(path);
+            load.Should().Throw<InvalidDataException>().WithMessage("*no 'attention.options'*Transformer.Load(path, options)*");
+            Transformer.Load(path, Options).Forward([1, 2], [3]).Should().Be(NewModel().Forward([1, 2], [3]));
         }
         finally
         {
