@@ -38,8 +38,12 @@ public static class GradientClipping
         var squares = 0.0;
         foreach (var parameter in parameters)
         {
-            var norm = parameter.Gradient.FrobeniusNorm();                               // ‖g_p‖, then the norm of the norms
-            squares += (double)norm * norm;
+            var sum = 0.0;                                                              // ‖g_p‖², then the norm of the norms
+            foreach (var g in parameter.Gradient.AsColumnMajorArray() ?? parameter.Gradient.ToColumnMajorArray())
+            {
+                sum += (double)g * g;                                                   // (MathNet's FrobeniusNorm forms G·Gᵀ)
+            }
+            squares += sum;
         }
         return (float)Math.Sqrt(squares);
     }
