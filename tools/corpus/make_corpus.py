@@ -211,7 +211,7 @@ def main():
             f.write(header + "\n" + "".join(row(p) + "\n" for p in split))
     with open(os.path.join(OUT, "test.tsv"), "w", encoding="utf-8") as f:
         f.write(header + "\tpart\n")
-        f.write("".join(row(p) + "\trandom\n" for p in test_random))
+        f.write("".join(row(p) + ("\thand-written\n" if p[5] == "hand" else "\trandom\n") for p in test_random))
         f.write("".join(row(p) + "\tcompositional\n" for p in compositional))
     lexicon = collections.OrderedDict()
     for k, e, _ in SUBJECTS:
@@ -226,7 +226,7 @@ def main():
     test_size = len(test_random) + len(compositional)
     write_readme(pairs, train, valid, test_random, compositional)
     print(f"{len(pairs)} pairs ({sum(p[5] == 'hand' for p in pairs)} hand-written); train {len(train)}, valid {len(valid)}, "
-          f"test {test_size} ({len(test_random)} random, {len(compositional)} compositional, "
+          f"test {test_size} ({len(test_random) - sum(p[5] == 'hand' for p in test_random)} random, {len(compositional)} compositional, "
           f"{sum(p[5] == 'hand' for p in test_random)} hand-written = {100 * sum(p[5] == 'hand' for p in test_random) / test_size:.0f}%)")
 
 
@@ -264,9 +264,11 @@ def write_readme(pairs, train, valid, test_random, compositional):
         "## Splits",
         "",
         f"- `train.tsv` {len(train)} pairs, with the articles' sentence; `valid.tsv` {len(valid)} pairs (seeded shuffle).",
-        f"- `test.tsv` {len(test_random) + len(compositional)} pairs in two parts (column `part`):",
-        f"  - **random**: {len(test_random)} pairs drawn like the others, {test_hand} of them hand-written, including the articles'",
-        "    sentence's variants \"안녕하세요, 반가워요\", \"만나서 반가워요\" and \"안녕하세요\";",
+        f"- `test.tsv` {len(test_random) + len(compositional)} pairs in three parts (column `part`), each scored on its own:",
+        f"  - **random**: {len(test_random) - test_hand} template pairs drawn like the others;",
+        f"  - **hand-written**: {test_hand} hand-written pairs, including the articles' sentence's variants",
+        "    \"안녕하세요, 반가워요\", \"만나서 반가워요\" and \"안녕하세요\" (most are phrases the model never saw in any form:",
+        "    what a small corpus cannot teach);",
         f"  - **compositional**: {len(compositional)} pairs whose subject–verb or greeting–phrase combination never occurs in",
         "    training, though each part does (우리 엄마 … 읽어요, 동생 … 마셔요, 민수 씨 … 공부해요, 선생님 … 만들어요, 우리 … 봐요,",
         "    지현 씨 … 사요; 좋은 아침이에요 + 만나서 반가워요, 오랜만이에요 + 오늘 날씨가 좋아요, 반가워요 + 내일 봐요).",

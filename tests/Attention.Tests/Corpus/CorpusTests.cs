@@ -121,6 +121,7 @@ public class CorpusTests
         train.Should().Contain(p => p.Korean == "안녕하세요, 만나서 반가워요", "the articles' sentence is taught");
         test.Select(p => p.Korean).Should().Contain(["안녕하세요, 반가워요", "만나서 반가워요", "안녕하세요"], "its variants are tested");
         test.Count(p => p.Origin == "hand").Should().BeGreaterThanOrEqualTo((int)Math.Ceiling(0.2 * test.Count), "at least 20% of the test split is hand-written");
+        test.Where(p => p.Origin == "hand").Should().OnlyContain(p => p.Part == "hand-written", "hand-written pairs are their own part");
         var compositional = test.Where(p => p.Part == "compositional").ToList();
         compositional.Should().HaveCountGreaterThan(50);
         // Subject (first word) with verb (last word): never together in training, each seen there with others.
