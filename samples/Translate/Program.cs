@@ -14,7 +14,7 @@ using Attention.Transformers;
 using Attention.Visualization;
 using MathNet.Numerics.LinearAlgebra;
 
-var (train, epochs, file, sentences, rest) = (false, Training.Epochs, (string?)null, new List<string>(), new List<string>());
+var (train, epochs, file, sentences, rest) = (false, Recipe.Epochs, (string?)null, new List<string>(), new List<string>());
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
