@@ -132,14 +132,15 @@ foreach (var (row, token) in rows.Select((t, i) => (i, t)).Where(r => r.t != Spe
 }
 Print.Line($"SVG written to {svg}");
 
-Print.Title("5. The test split (never trained on), greedy, exact match");
+Print.Title("5. The test split (never trained on), greedy: exact match and BLEU (sacreBLEU's, 13a tokens)");
 var test = Corpus.Read("test.tsv");
 foreach (var part in new[] { "random", "compositional", "hand-written" })
 {
     var items = test.Where(p => p.Part == part).ToList();
     var translated = items.Select(p => (p.Korean, p.English, Output: Translate(p.Korean))).ToList();
     var exact = translated.Count(t => t.Output == t.English);
-    Print.Line($"{part}: {exact} of {items.Count} exactly right ({100.0 * exact / items.Count:0.0}%)");
+    var bleu = Attention.Evaluation.Bleu.Corpus([.. translated.Select(t => t.Output)], [.. translated.Select(t => t.English)]);
+    Print.Line($"{part}: {exact} of {items.Count} exactly right ({100.0 * exact / items.Count:0.0}%), corpus BLEU {bleu:0.0}");
     foreach (var (k, en, output) in translated.Take(3))
     {
         Print.Line($"   {k}  →  {output}{(output == en ? "" : $"   (reference: {en})")}");
