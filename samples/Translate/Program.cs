@@ -7,6 +7,7 @@
 //   dotnet run --project samples/Translate -- "저는 학생이에요"       your own sentence (several: several arguments)
 //   dotnet run --project samples/Translate -- --file in.txt         one sentence per line
 //   dotnet run --project samples/Translate -- --train [--epochs n]  retrain from the seed (about 2–3 minutes on 2 cores)
+//   dotnet run --project samples/Translate -- --parity <folder>     dropout 0, written out for PyTorch to replay
 //   common options: --out <folder for SVG files and checkpoints> --threads <n>
 using Attention.Samples;
 using Attention.Tokenization;
@@ -28,6 +29,9 @@ for (var i = 0; i < args.Length; i++)
         case "--file" when i + 1 < args.Length:
             file = args[++i];
             break;
+        case "--parity" when i + 1 < args.Length:
+            Parity.Run(args[++i]);                                  // for tools/reference/translate_training.py
+            return;
         case "--out" or "--threads" when i + 1 < args.Length:
             rest.AddRange([args[i], args[++i]]);
             break;

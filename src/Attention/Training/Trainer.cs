@@ -177,8 +177,20 @@ public sealed class Trainer
         return result;
     }
 
-    /// <summary>Epoch e's order of the pairs: Fisher–Yates from a generator seeded from (seed, e), so a resumed run
-    /// shuffles as the straight one did. Draws are 64-bit modulo i + 1 (a bias below 2⁻³² for any real corpus).</summary>
+    /// <summary>The order in which epoch <paramref name="epoch"/> visits <paramref name="count"/> training pairs (its
+    /// batches are consecutive runs of this order): Fisher–Yates from a generator seeded from (seed, epoch), so a resumed
+    /// run shuffles as the straight one did, and another program can replay the same batches. Draws are 64-bit modulo
+    /// i + 1 (a bias below 2⁻³² for any real corpus).</summary>
+    /// <param name="count">How many training pairs.</param>
+    /// <param name="epoch">The epoch, from 0.</param>
+    /// <returns>A permutation of 0 … count − 1.</returns>
+    public int[] EpochOrder(int count, int epoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        return Shuffle(count, epoch);
+    }
+
     private int[] Shuffle(int count, int epoch)
     {
         var generator = new TorchGenerator(Derive(Options.Seed, -1, epoch));
