@@ -105,16 +105,21 @@ var sourceIds = tokenizer.Encode(korean);
 var pieces = sourceIds.Select(id => tokenizer.Vocabulary[id]).ToArray();
 Print.Line($"\"{korean}\" → {string.Join(" ", pieces.Select(p => $"[{p}]"))} → ids {string.Join(" ", sourceIds)}");
 
-Print.Title("2. Decode step by step (greedy, KV cache): the article's T=0, T=1, …");
+Print.Title("2. Decode step by step (greedy, KV cache): the article's T=0, T=1, … (BPE pieces in brackets, as they are)");
 var result = decoding.Greedy(sourceIds, greedyOptions);
 var fed = new List<string> { SpecialTokens.StartOfSequence };
+var written = new List<int>();
 foreach (var step in result.Steps)
 {
-    var produced = step.Output == eos ? SpecialTokens.EndOfSequence : tokenizer.Vocabulary[step.Output];
-    Print.Line($"T={step.Position}: {string.Join(" ", fed.Select(f => f.Trim()))} → {produced.Trim()}   (p {step.Probability:0.00})");
+    var produced = step.Output == eos ? SpecialTokens.EndOfSequence : $"[{tokenizer.Vocabulary[step.Output]}]";
+    if (step.Output != eos)
+    {
+        written.Add(step.Output);
+    }
+    Print.Line($"T={step.Position}: {string.Join(" ", fed)} → {produced}   (p {step.Probability:0.00})   so far: \"{tokenizer.Decode(written)}\"");
     fed.Add(produced);
 }
-var translation = tokenizer.Decode(result.Tokens.Where(t => t != eos));
+var translation = tokenizer.Decode(written);
 Print.Line($"output: \"{translation}\"   (the articles: \"hey, good to know you\")");
 
 Print.Title("3. Beam search (width 4): the best finished sentences");
@@ -123,13 +128,20 @@ foreach (var (beam, rank) in decoding.BeamSearch(sourceIds, greedyOptions with {
     Print.Line($"beam {rank}: \"{tokenizer.Decode(beam.Tokens.Where(t => t != eos))}\"  log p = {beam.LogProbability:0.00}");
 }
 
-Print.Title("4. Where each English token looked: cross-attention of the last decoder layer, averaged over its heads");
-var cross = Matrix<float>.Build.DenseOfRowVectors(result.Steps.Select(s => s.CrossAttention![^1].Row(0)));
-var rows = result.Steps.Select(s => s.Output == eos ? SpecialTokens.EndOfSequence : tokenizer.Vocabulary[s.Output].Trim()).ToArray();
+Print.Title("4. Where each English token looked: cross-attention, one head of the last decoder layer");
+// The decoder run once more over what it wrote (teacher forcing, evaluation mode), keeping every head's weights.
+var memory = model.Encode(sourceIds);
+var decoderInput = (int[])[sos, .. result.Tokens.Take(result.Tokens.Count - 1)];
+var recorded = model.Decoder.ForwardRecorded(model.Embed(model.TargetEmbedding, decoderInput), memory, Attention.Mechanisms.AttentionMask.Causal);
+var lastLayer = recorded.Layers[^1].Cross;
+var sharpest = Enumerable.Range(0, model.Options.HeadCount).MaxBy(h => lastLayer.Heads[h].Weights.EnumerateRows().Average(r => r.Maximum()));  // the most decided head
+var cross = lastLayer.Heads[sharpest].Weights;
+var rows = result.Tokens.Select(t => t == eos ? SpecialTokens.EndOfSequence : tokenizer.Vocabulary[t].Trim()).ToArray();
 var columns = pieces.Select(p => p.Trim()).ToArray();
-Print.Heatmap("row = English token written, column = Korean token", cross, rows, columns);
+var title = $"decoder layer {model.Options.DecoderLayers}, head {sharpest + 1} of {model.Options.HeadCount} (the sharpest)";
+Print.Heatmap($"row = English token written, column = Korean token; {title}", cross, rows, columns);
 var svg = Path.GetFullPath(Path.Combine(outputFolder, "cross-attention.svg"));
-File.WriteAllText(svg, AttentionHeatmap.ToSvg(cross, rows, columns, $"Cross-attention, decoder layer {model.Options.DecoderLayers} (of {model.Options.DecoderLayers}), heads averaged"));
+File.WriteAllText(svg, AttentionHeatmap.ToSvg(cross, rows, columns, $"Cross-attention, {title}"));
 foreach (var (row, token) in rows.Select((t, i) => (i, t)).Where(r => r.t != SpecialTokens.EndOfSequence))
 {
     Print.Line($"\"{token}\" looks most at \"{columns[cross.Row(row).MaximumIndex()]}\" ({cross.Row(row).Maximum():0.00})");
