@@ -5,8 +5,8 @@ sentence, and writes the logits as a fixture the C# tests compare with the libra
 
     /usr/bin/python3 tools/reference/translate_checkpoint.py
 
-The safetensors file is read from the format's definition (8-byte header length, JSON header, little-endian F32 data),
-so the script needs only torch and numpy.
+The safetensors file is read from the format's definition (translate_training.read_safetensors), so the script needs
+only torch and numpy.
 """
 import json
 import os
@@ -14,20 +14,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import generate  # noqa: E402  (pins ATEN_CPU_CAPABILITY before importing torch)
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from translate_training import read_safetensors  # noqa: E402  (the format, read from its definition)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 CHECKPOINT = os.path.join(ROOT, "samples", "Translate", "model", "translate.safetensors")
 
-with open(CHECKPOINT, "rb") as f:
-    blob = f.read()
-length = int.from_bytes(blob[:8], "little")
-header = json.loads(blob[8:8 + length])
-metadata = header.pop("__metadata__")
-data = blob[8 + length:]
-state = {name: torch.tensor(np.frombuffer(data[e["data_offsets"][0]:e["data_offsets"][1]], dtype="<f4").reshape(e["shape"]).copy())
-         for name, e in header.items()}
+state, metadata = read_safetensors(CHECKPOINT)
 options = json.loads(metadata["attention.options"])
 
 CALLS = f"""
