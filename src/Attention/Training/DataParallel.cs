@@ -71,25 +71,7 @@ public sealed class DataParallel
         var tokens = Batch.Check(_model, pairs, loss, startToken);
         var divisor = tokenCount ?? tokens;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(divisor, nameof(tokenCount));
-        var results = new (double Loss, double Nll, int Correct)[Shards];
-        Parallelism.For(Shards, Math.Min(Shards, Parallelism.Threads), s =>
-        {
-            var (replica, parameters) = _replicas[s];
-            for (var i = 0; i < parameters.Count; i++)
-            {
-                _parameters[i].Value.CopyTo(parameters[i].Value);            // the model's current weights
-                parameters[i].ZeroGradient();
-            }
-            using var oneThread = Parallelism.Use(1);                         // the cores are busy with shards
-            var (first, end) = Range(s, pairs.Count);
-            if (first < end)
-            {
-                using var stream = Dropout.UseGenerator(new TorchGenerator(ShardSeed(dropoutSeed, s)));
-                var part = pairs.Skip(first).Take(end - first).ToArray();
-                var (shardLoss, nll, correct) = Batch.ForwardBackwardStacked(replica, part, loss, startToken, divisor);   // the shard's sentences stacked
-                results[s] = (shardLoss, nll, correct);
-            }
-        });
+        var results = IndependentWork.Run(Shards, s => RunShard(s, pairs, loss, startToken, dropoutSeed, divisor));   // the shards side by side
         for (var s = 0; s < Shards; s++)                                     // the fixed order of the reduction
         {
             var parameters = _replicas[s].Parameters;
@@ -99,6 +81,25 @@ public sealed class DataParallel
             }
         }
         return new BatchResult(results.Sum(r => r.Loss) / tokens, results.Sum(r => r.Nll) / tokens, tokens, results.Sum(r => r.Correct));
+    }
+
+    /// <summary>Shard s on its replica: the model's current weights copied in, gradients zeroed, then its sentences
+    /// stacked, forward and backward, with the shard's own dropout stream.</summary>
+    private (double Loss, double Nll, int Correct) RunShard(int s, IReadOnlyList<SentencePair> pairs, CrossEntropyLoss loss, int startToken, long dropoutSeed, int divisor)
+    {
+        var (replica, parameters) = _replicas[s];
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            _parameters[i].Value.CopyTo(parameters[i].Value);                // the model's current weights
+            parameters[i].ZeroGradient();
+        }
+        var (first, end) = Range(s, pairs.Count);
+        if (first == end)
+        {
+            return (0, 0, 0);                                                 // fewer pairs than shards
+        }
+        using var stream = Dropout.UseGenerator(new TorchGenerator(ShardSeed(dropoutSeed, s)));
+        return Batch.ForwardBackwardStacked(replica, [.. pairs.Skip(first).Take(end - first)], loss, startToken, divisor);
     }
 
     /// <summary>The seed of shard <paramref name="index"/>'s dropout stream: a SplitMix64 mix of the batch's seed and

@@ -127,13 +127,8 @@ public sealed class Trainer
         var tokens = Batch.Check(Model, pairs, _loss, Options.StartToken);
         Model.SetTraining(false);
         var summed = new CrossEntropyLoss(_loss.IgnoreIndex, _loss.LabelSmoothing, LossReduction.Sum);
-        var scores = new (double Loss, double Nll, int Correct)[pairs.Count];
-        Kernels.Parallelism.For(pairs.Count, Kernels.Parallelism.Threads, i =>
-        {
-            using var oneThread = Kernels.Parallelism.Use(1);                  // the cores are busy with sentences
-            var pair = pairs[i];
-            scores[i] = Batch.Score(Model.Forward(pair.Source, [Options.StartToken, .. pair.Target.Take(pair.Target.Count - 1)]), pair.Target, summed);
-        });
+        var scores = Kernels.IndependentWork.Run(pairs.Count, i =>                                   // the sentences side by side
+            Batch.Score(Model.Forward(pairs[i].Source, [Options.StartToken, .. pairs[i].Target.Take(pairs[i].Target.Count - 1)]), pairs[i].Target, summed));
         return new BatchResult(scores.Sum(s => s.Loss) / tokens, scores.Sum(s => s.Nll) / tokens, tokens, scores.Sum(s => s.Correct));
     }
 
