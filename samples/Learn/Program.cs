@@ -129,9 +129,3 @@ File.WriteAllText(svg, AttentionHeatmap.ToSvg(cross, rows, columns, "Cross-atten
 var diagonal = Enumerable.Range(0, Math.Min(cross.RowCount, Length)).Count(t => cross.Row(t).MaximumIndex() == t);
 Print.Line($"SVG written to {svg}. At {diagonal} of the first {Math.Min(cross.RowCount, Length)} steps the largest weight is on the source position " +
            "being copied (or beside it, where the band is wide): the model learned to point at the token it writes.");
-
-/// <summary>An IProgress that runs on the trainer's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-internal sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-{
-    public void Report(TrainingProgress value) => report(value);
-}

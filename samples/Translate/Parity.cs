@@ -17,7 +17,7 @@ internal static class Parity
         var (sos, eos) = (tokenizer.Vocabulary.IdOf(SpecialTokens.StartOfSequence), tokenizer.Vocabulary.IdOf(SpecialTokens.EndOfSequence));
         var pairs = train.Select(p => new SentencePair(tokenizer.Encode(p.Korean), [.. tokenizer.Encode(p.English), eos])).ToArray();
         var options = Recipe.Options(tokenizer.Vocabulary.Count) with { Dropout = 0 };
-        var model = new Attention.Transformers.Transformer(options, new Attention.Randomness.TorchGenerator(1));
+        var model = Recipe.Model(options);
         model.Save(Path.Combine(folder, "initial.safetensors"));
         var steps = Recipe.Steps(pairs.Length, Recipe.Epochs);
         var schedule = Recipe.Schedule(steps);

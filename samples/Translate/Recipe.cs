@@ -32,7 +32,10 @@ internal static class Recipe
     };
 
     /// <summary>The model, drawn from seed 1.</summary>
-    public static Transformer Model(int vocabulary) => new(Options(vocabulary), new TorchGenerator(1));
+    public static Transformer Model(int vocabulary) => Model(Options(vocabulary));
+
+    /// <summary>A model of other options (the parity run's dropout 0, say), drawn from the same seed.</summary>
+    public static Transformer Model(TransformerOptions options) => new(options, new TorchGenerator(1));
 
     /// <summary>AdamW (β₂ 0.98, ε 1e-9 as the paper), weight decay 0.01 on matrices only.</summary>
     public static Optimizer Optimizer(Transformer model) =>

@@ -56,9 +56,4 @@ internal static class Training
 
     /// <summary>The metadata key of the tokenizer in the checkpoint.</summary>
     public const string TokenizerKey = "attention.tokenizer";
-
-    private sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
 }

@@ -83,12 +83,17 @@ public sealed class TorchGenerator
         {
             Twist();
         }
-        var y = _state[_next++];
+        return Temper(_state[_next++]);
+    }
+
+    /// <summary>MT19937's tempering of one state word into an output.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static uint Temper(uint y)
+    {
         y ^= y >> 11;
         y ^= (y << 7) & 0x9D2C_5680u;
         y ^= (y << 15) & 0xEFC6_0000u;
-        y ^= y >> 18;
-        return y;
+        return y ^ (y >> 18);
     }
 
     /// <summary>PyTorch's <c>random64()</c>: two 32-bit draws, the first in the high half.</summary>
@@ -144,8 +149,8 @@ public sealed class TorchGenerator
 
     private void DrawFloats(Span<float> destination)
     {
-        // DrawFloat for each element, with the tempering written out over the state so long draws (dropout masks) run
-        // at the speed of the twister rather than of a call per number; the same numbers in the same order.
+        // DrawFloat for each element, reading the state directly so long draws (dropout masks) run at the speed of the
+        // twister rather than of a call per number; the same numbers in the same order.
         var state = _state.AsSpan();
         var i = 0;
         while (i < destination.Length)
@@ -157,12 +162,7 @@ public sealed class TorchGenerator
             var count = Math.Min(StateSize - _next, destination.Length - i);
             foreach (var word in state.Slice(_next, count))
             {
-                var y = word;
-                y ^= y >> 11;
-                y ^= (y << 7) & 0x9D2C_5680u;
-                y ^= (y << 15) & 0xEFC6_0000u;
-                y ^= y >> 18;
-                destination[i++] = (y & 0xFF_FFFF) * (1.0f / (1 << 24));
+                destination[i++] = (Temper(word) & 0xFF_FFFF) * (1.0f / (1 << 24));   // DrawFloat, in place
             }
             _next += count;
         }

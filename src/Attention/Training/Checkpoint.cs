@@ -77,10 +77,7 @@ public static class Checkpoint
             }
         }
         var (weights, metadata) = SafeTensors.ReadWithMetadata(modelPath);
-        if (metadata.TryGetValue(Transformer.OptionsKey, out var json) && TransformerOptions.FromJson(json).Differences(model.Options) is { Count: > 0 } differences)
-        {
-            throw new InvalidDataException($"{modelPath} holds a model of other options than this one's (in the file → this model): {string.Join("; ", differences)}.");
-        }
+        Transformer.RequireSameOptions(metadata, model.Options, modelPath);
         var buffers = SafeTensors.Read(optimizerPath);
         TrainerState state;
         try

@@ -39,7 +39,7 @@ public static class GradientClipping
         foreach (var parameter in parameters)
         {
             var sum = 0.0;                                                              // ‖g_p‖², then the norm of the norms
-            foreach (var g in parameter.Gradient.AsColumnMajorArray() ?? parameter.Gradient.ToColumnMajorArray())
+            foreach (var g in Kernels.Storage.ColumnMajor(parameter.Gradient))
             {
                 sum += (double)g * g;                                                   // (MathNet's FrobeniusNorm forms G·Gᵀ)
             }

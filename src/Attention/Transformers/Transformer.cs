@@ -210,16 +210,18 @@ public sealed class Transformer
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();                                  // the caller's options: their errors stay ArgumentExceptions
         var (state, metadata) = SafeTensors.ReadWithMetadata(path);
-        if (metadata.TryGetValue(OptionsKey, out var json))
-        {
-            var saved = TransformerOptions.FromJson(json);
-            var differences = saved.Differences(options);
-            if (differences.Count > 0)
-            {
-                throw new InvalidDataException($"{path} holds a model of other options than the ones given (in the file → given): {string.Join("; ", differences)}.");
-            }
-        }
+        RequireSameOptions(metadata, options, path);
         return FromFile(path, state, options);
+    }
+
+    /// <summary>When a checkpoint's metadata records options, they must be <paramref name="options"/>: an
+    /// <see cref="InvalidDataException"/> names every difference (in the file → given).</summary>
+    internal static void RequireSameOptions(IReadOnlyDictionary<string, string> metadata, TransformerOptions options, string path)
+    {
+        if (metadata.TryGetValue(OptionsKey, out var json) && TransformerOptions.FromJson(json).Differences(options) is { Count: > 0 } differences)
+        {
+            throw new InvalidDataException($"{path} holds a model of other options than the ones given (in the file → given): {string.Join("; ", differences)}.");
+        }
     }
 
     private static Transformer FromFile(string path, Dictionary<string, Matrix<float>> state, TransformerOptions options)
